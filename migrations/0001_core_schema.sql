@@ -1,0 +1,170 @@
+-- Core schema: profiles, campaigns, scraping jobs and their results, system
+-- configuration, and the legacy search tables kept for data continuity.
+-- Every enumerated column and range has a CHECK so that no application bug can
+-- store a row the API would not accept; every timestamp is timestamptz.
+
+CREATE TABLE user_profiles (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id text NOT NULL UNIQUE CHECK (char_length(user_id) BETWEEN 1 AND 255),
+    name text,
+    company_name text,
+    industry text,
+    email text,
+    signup_timestamp timestamptz NOT NULL DEFAULT now(),
+    onboarding_step text NOT NULL DEFAULT 'pending'
+        CHECK (onboarding_step IN ('pending', 'info_captured', 'intent_captured', 'completed')),
+    full_name text,
+    business_name text,
+    brand_description text,
+    email_schedule_status jsonb NOT NULL DEFAULT '{}'
+        CHECK (jsonb_typeof(email_schedule_status) = 'object'),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE user_profiles IS
+    'One row per user (Clerk user id), created by onboarding step 1.';
+COMMENT ON COLUMN user_profiles.user_id IS
+    'The identity provider''s user id (the token''s sub claim), e.g. user_2zb4wFmyH7n6rV7ByOGNhexQVfi.';
+COMMENT ON COLUMN user_profiles.name IS 'Legacy profile field from before onboarding existed.';
+COMMENT ON COLUMN user_profiles.company_name IS 'Legacy profile field from before onboarding existed.';
+COMMENT ON COLUMN user_profiles.industry IS 'Legacy profile field from before onboarding existed.';
+COMMENT ON COLUMN user_profiles.email IS
+    'Cached contact address; the welcome email falls back to it when the token carries none.';
+COMMENT ON COLUMN user_profiles.onboarding_step IS
+    'pending -> info_captured (step 1) -> intent_captured (step 2) -> completed; only moves forward.';
+COMMENT ON COLUMN user_profiles.email_schedule_status IS
+    'Per email type ({"welcome": {"status": "scheduled"|"sent"|"failed", ...}}), updated with jsonb_set.';
+
+CREATE TABLE campaigns (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id text NOT NULL CHECK (char_length(user_id) BETWEEN 1 AND 255),
+    name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100 AND name = btrim(name)),
+    description text CHECK (char_length(description) <= 500),
+    search_type text NOT NULL CHECK (search_type IN ('keyword', 'similar')),
+    status text NOT NULL DEFAULT 'draft' CHECK (status IN ('draft', 'active', 'completed')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE campaigns IS 'A brand''s search for creators; owns its scraping jobs.';
+COMMENT ON COLUMN campaigns.search_type IS
+    'keyword: jobs search by keywords; similar: jobs search for creators like target_username.';
+COMMENT ON COLUMN campaigns.status IS 'draft until its first job starts, then active; completed by the user.';
+
+-- Serves every newest-first listing of one user's campaigns, offset and keyset
+-- pages alike (list_campaigns_page, campaign_stats).
+CREATE INDEX campaigns_user_created_idx ON campaigns (user_id, created_at DESC, id DESC);
+
+CREATE TABLE scraping_jobs (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id text NOT NULL CHECK (char_length(user_id) BETWEEN 1 AND 255),
+    campaign_id uuid NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    keywords jsonb CHECK (keywords IS NULL OR jsonb_typeof(keywords) = 'array'),
+    target_username text CHECK (char_length(target_username) BETWEEN 1 AND 100),
+    platform text NOT NULL CHECK (platform IN ('TikTok', 'Instagram', 'YouTube')),
+    region text NOT NULL DEFAULT 'US' CHECK (region ~ '^[A-Z]{2}$'),
+    target_results integer NOT NULL DEFAULT 1000 CHECK (target_results BETWEEN 1 AND 10000),
+    status text NOT NULL DEFAULT 'pending'
+        CHECK (status IN ('pending', 'processing', 'completed', 'error', 'cancelled', 'timeout')),
+    run_id text,
+    processed_runs integer NOT NULL DEFAULT 0 CHECK (processed_runs >= 0),
+    processed_results integer NOT NULL DEFAULT 0 CHECK (processed_results >= 0),
+    progress numeric(5, 2) NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+    cursor integer NOT NULL DEFAULT 0 CHECK (cursor >= 0),
+    qstash_message_id text,
+    search_params jsonb CHECK (search_params IS NULL OR jsonb_typeof(search_params) = 'object'),
+    error text,
+    timeout_at timestamptz,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    started_at timestamptz,
+    completed_at timestamptz,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CHECK (keywords IS NOT NULL OR target_username IS NOT NULL)
+);
+
+COMMENT ON TABLE scraping_jobs IS
+    'One search on one platform; also the work queue that the background workers claim from.';
+COMMENT ON COLUMN scraping_jobs.user_id IS 'Owner; always the owner of campaign_id.';
+COMMENT ON COLUMN scraping_jobs.keywords IS 'JSON array of trimmed keywords for keyword searches, else NULL.';
+COMMENT ON COLUMN scraping_jobs.target_username IS 'The creator to find look-alikes of, for similar searches.';
+COMMENT ON COLUMN scraping_jobs.region IS 'ISO 3166-1 alpha-2 country code passed to the provider.';
+COMMENT ON COLUMN scraping_jobs.run_id IS 'Provider-side identifier of the current run, when it has one.';
+COMMENT ON COLUMN scraping_jobs.processed_runs IS 'Provider calls made so far (each call is one step).';
+COMMENT ON COLUMN scraping_jobs.processed_results IS 'Creators stored so far over all result pages.';
+COMMENT ON COLUMN scraping_jobs.progress IS 'Percentage 0-100; never decreases while the job runs.';
+COMMENT ON COLUMN scraping_jobs.cursor IS 'Provider page cursor of the next step; advanced with each stored page.';
+COMMENT ON COLUMN scraping_jobs.qstash_message_id IS
+    'Legacy: message id of the old QStash scheduler. Nothing writes it any more.';
+COMMENT ON COLUMN scraping_jobs.search_params IS 'Extra provider parameters and end-of-run notes (JSON object).';
+COMMENT ON COLUMN scraping_jobs.timeout_at IS 'The job ends with status timeout if it is still running at this time.';
+
+-- Serves a user's newest-first job listings and keyword search ordering.
+CREATE INDEX scraping_jobs_user_created_idx ON scraping_jobs (user_id, created_at DESC, id DESC);
+-- Serves a campaign's jobs newest first, its latest job, and the cascade from campaigns.
+CREATE INDEX scraping_jobs_campaign_created_idx ON scraping_jobs (campaign_id, created_at DESC, id DESC);
+
+CREATE TABLE scraping_results (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    job_id uuid NOT NULL REFERENCES scraping_jobs (id) ON DELETE CASCADE,
+    creators jsonb NOT NULL CHECK (jsonb_typeof(creators) = 'array'),
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE scraping_results IS 'One page of creators returned by one provider call of a job.';
+COMMENT ON COLUMN scraping_results.creators IS
+    'JSON array of {creator:{name,followers,avatarUrl,bio,emails}, video:{description,url,statistics}, hashtags, platform}.';
+
+-- Serves a job's result pages in order, and the cascade from scraping_jobs.
+CREATE INDEX scraping_results_job_created_idx ON scraping_results (job_id, created_at, id);
+
+CREATE TABLE system_configurations (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    category text NOT NULL CHECK (category ~ '^[a-z][a-z0-9_]{0,49}$'),
+    key text NOT NULL CHECK (key ~ '^[a-z][a-z0-9_]{0,99}$'),
+    value text NOT NULL,
+    value_type text NOT NULL CHECK (value_type IN ('number', 'boolean', 'duration', 'string', 'json')),
+    description text,
+    is_hot_reloadable boolean NOT NULL DEFAULT true,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (category, key)
+);
+
+COMMENT ON TABLE system_configurations IS
+    'Operator-tunable settings read by the running processes; defaults live in the service code.';
+COMMENT ON COLUMN system_configurations.value IS 'Text form of the value, parsed according to value_type.';
+COMMENT ON COLUMN system_configurations.value_type IS
+    'number | boolean (true/false) | duration (30s, 5m, 2h, 1d) | string | json.';
+COMMENT ON COLUMN system_configurations.is_hot_reloadable IS
+    'true: running processes pick up a change within the cache TTL; false: read once at start-up.';
+
+-- Legacy tables of the first search implementation. Nothing new writes to them;
+-- they are kept so that old rows stay readable and go with their campaign.
+CREATE TABLE search_jobs (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    user_id text NOT NULL,
+    campaign_id uuid REFERENCES campaigns (id) ON DELETE CASCADE,
+    query text,
+    platform text,
+    status text NOT NULL DEFAULT 'pending',
+    total_results integer NOT NULL DEFAULT 0,
+    error text,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    completed_at timestamptz
+);
+
+COMMENT ON TABLE search_jobs IS 'Legacy: searches of the first implementation. Read-only.';
+
+CREATE INDEX search_jobs_campaign_idx ON search_jobs (campaign_id);
+
+CREATE TABLE search_results (
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    search_job_id uuid NOT NULL REFERENCES search_jobs (id) ON DELETE CASCADE,
+    creators jsonb NOT NULL DEFAULT '[]',
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+
+COMMENT ON TABLE search_results IS 'Legacy: results of search_jobs. Read-only.';
+
+CREATE INDEX search_results_job_idx ON search_results (search_job_id);

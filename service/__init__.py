@@ -1,0 +1,1 @@
+"""Backend of the influencer-marketing platform."""

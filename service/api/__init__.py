@@ -1,0 +1,1 @@
+"""HTTP controllers, one per resource, with their request and response Structs."""

@@ -1,0 +1,235 @@
+"""Campaign routes: create, list (offset and keyset pages), detail, update, delete, stats."""
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from service.api.shapes import (
+    Campaign,
+    CampaignStatus,
+    Job,
+    Message,
+    Result,
+    SearchType,
+    Shape,
+    documented,
+    errors,
+    json_response,
+)
+from service.auth import Principal
+from service.database import queries
+from service.errors import InvalidInput
+from service.pagination import KeysetCursor, decode_cursor, encode_cursor, page_count
+from service.validation import clean_optional_text, clean_text, parse_id
+
+NAME_MAX = 100
+DESCRIPTION_MAX = 500
+# Bounds for the raw strings before trimming, so that no one posts megabytes of spaces.
+NameText = Annotated[str, msgspec.Meta(max_length=1_000)]
+DescriptionText = Annotated[str, msgspec.Meta(max_length=5_000)]
+
+
+class CampaignCreate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    name: NameText
+    search_type: SearchType
+    description: DescriptionText | None = None
+
+
+class CampaignUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    name: NameText | msgspec.UnsetType = msgspec.UNSET
+    description: DescriptionText | msgspec.UnsetType | None = msgspec.UNSET
+    status: CampaignStatus | msgspec.UnsetType = msgspec.UNSET
+
+
+class CampaignWithLatestJob(Campaign):
+    scraping_jobs: list[Job]
+
+
+class Pagination(Shape, omit_defaults=True):
+    total: int
+    pages: int
+    current_page: int
+    limit: int
+    # Present (null on the last page) only when the request used a cursor.
+    next_cursor: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class CampaignPage(Shape):
+    campaigns: list[CampaignWithLatestJob]
+    pagination: Pagination
+
+
+class CampaignPageOut(msgspec.Struct):
+    """CampaignPage as sent: the campaigns array is PostgreSQL's JSON text."""
+
+    campaigns: msgspec.Raw
+    pagination: Pagination
+
+
+class JobWithResults(Job):
+    results: list[Result]
+
+
+class CampaignDetail(Campaign):
+    scraping_jobs: list[JobWithResults]
+
+
+class CampaignCounts(Shape):
+    draft: int
+    active: int
+    completed: int
+
+
+class CampaignActivity(Shape):
+    campaign_id: UUID
+    campaign_name: str
+    total_jobs: int
+    avg_results: float
+    latest_job: datetime | None
+
+
+class CampaignStats(Shape):
+    by_status: CampaignCounts
+    campaigns: list[CampaignActivity]
+
+
+Db = NamedDependency[asyncpg.Connection]
+AuthRequest = Request[Principal, Any, Any]
+PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
+PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Campaigns per page (1-100)")]
+CursorParam = Annotated[
+    str | None,
+    QueryParameter(description="Keyset cursor: empty for the first page, then pagination.nextCursor"),
+]
+
+
+class CampaignController(Controller):
+    path = "/api/campaigns"
+    tags = ["campaigns"]  # noqa: RUF012 (Litestar reads these class attributes)
+
+    @post("/", responses={**documented(201, Campaign, "The new draft campaign"), **errors(400, 413)})
+    async def create_campaign(
+        self, request: AuthRequest, data: JSONBody[CampaignCreate], tx: Db
+    ) -> Response[bytes]:
+        """Create a draft campaign."""
+        created = await queries.create_campaign(
+            tx,
+            user_id=request.user.user_id,
+            name=clean_text(data.name, "name", max_length=NAME_MAX),
+            description=clean_optional_text(data.description, "description", max_length=DESCRIPTION_MAX),
+            search_type=data.search_type,
+        )
+        return json_response(created, status_code=201)
+
+    @get("/", responses={**documented(200, CampaignPage, "A page of campaigns"), **errors(400)})
+    async def list_campaigns(
+        self,
+        request: AuthRequest,
+        db: Db,
+        page: PageNumber = 1,
+        limit: PageSize = 12,
+        cursor: CursorParam = None,
+        status: Annotated[
+            CampaignStatus | None, QueryParameter(description="Only campaigns in this status")
+        ] = None,
+        has_active_jobs: Annotated[
+            bool,
+            QueryParameter(
+                name="hasActiveJobs", description="Only campaigns with a pending or processing job"
+            ),
+        ] = False,
+    ) -> CampaignPageOut:
+        """List the caller's campaigns, newest first, each with its most recent job.
+
+        Offset pages (`page`) report `currentPage` of `pages`; passing `cursor`
+        (empty for the first page) switches to keyset pages, which stay fast at
+        any depth and add `nextCursor`.
+        """
+        after = decode_cursor(cursor) if cursor else None
+        current_page = after.page if after else (1 if cursor is not None else page)
+        row = await queries.list_campaigns_page(
+            db,
+            user_id=request.user.user_id,
+            status=status,
+            active_only=has_active_jobs,
+            before_created_at=after.created_at if after else None,
+            before_id=after.id if after else None,
+            page_size=limit,
+            skip=0 if cursor is not None else (page - 1) * limit,
+        )
+        pagination = Pagination(
+            total=row["total"], pages=page_count(row["total"], limit), current_page=current_page, limit=limit
+        )
+        if cursor is not None:
+            pagination.next_cursor = (
+                encode_cursor(KeysetCursor(row["last_created_at"], row["last_id"], current_page + 1))
+                if row["has_more"]
+                else None
+            )
+        return CampaignPageOut(campaigns=msgspec.Raw(row["campaigns"].encode()), pagination=pagination)
+
+    @get("/stats", responses={**documented(200, CampaignStats, "Campaign statistics"), **errors()})
+    async def campaign_stats(self, request: AuthRequest, db: Db) -> Response[bytes]:
+        """Counts by status, and per campaign its jobs, average results and latest job."""
+        return json_response(await queries.campaign_stats(db, user_id=request.user.user_id))
+
+    @get(
+        "/{campaign_id:str}",
+        responses={
+            **documented(200, CampaignDetail, "The campaign with its jobs and results"),
+            **errors(400, 404),
+        },
+    )
+    async def get_campaign(self, request: AuthRequest, campaign_id: FromPath[str], db: Db) -> Response[bytes]:
+        """A campaign with all its jobs (newest first) and their results."""
+        found = await queries.get_campaign_detail(
+            db, user_id=request.user.user_id, campaign_id=parse_id(campaign_id)
+        )
+        if found is None:
+            raise NotFoundException("Campaign not found")
+        return json_response(found)
+
+    @patch(
+        "/{campaign_id:str}",
+        responses={**documented(200, Campaign, "The updated campaign"), **errors(400, 404, 413)},
+    )
+    async def update_campaign(
+        self, request: AuthRequest, campaign_id: FromPath[str], data: JSONBody[CampaignUpdate], tx: Db
+    ) -> Response[bytes]:
+        """Change a campaign's name, description (null clears it) or status."""
+        if data.name is msgspec.UNSET and data.description is msgspec.UNSET and data.status is msgspec.UNSET:
+            raise InvalidInput("body", "give at least one of name, description, status")
+        description = None if data.description is msgspec.UNSET else data.description
+        updated = await queries.update_campaign(
+            tx,
+            user_id=request.user.user_id,
+            campaign_id=parse_id(campaign_id),
+            name=None if data.name is msgspec.UNSET else clean_text(data.name, "name", max_length=NAME_MAX),
+            description=clean_optional_text(description, "description", max_length=DESCRIPTION_MAX),
+            set_description=data.description is not msgspec.UNSET,
+            status=None if data.status is msgspec.UNSET else data.status,
+        )
+        if updated is None:
+            raise NotFoundException("Campaign not found")
+        return json_response(updated)
+
+    @delete(
+        "/{campaign_id:str}",
+        status_code=200,
+        responses={**documented(200, Message, "Deleted with its jobs and results"), **errors(400, 404)},
+    )
+    async def delete_campaign(self, request: AuthRequest, campaign_id: FromPath[str], tx: Db) -> Message:
+        """Delete a campaign; its jobs and their results go with it."""
+        deleted = await queries.delete_campaign(
+            tx, user_id=request.user.user_id, campaign_id=parse_id(campaign_id)
+        )
+        if deleted is None:
+            raise NotFoundException("Campaign not found")
+        return Message(message="Campaign deleted successfully")

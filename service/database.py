@@ -1,0 +1,143 @@
+"""The query layer: aiosql loading sql/, every query timed, and the asyncpg pool."""
+
+import logging
+from collections.abc import AsyncIterator, Awaitable
+from time import perf_counter
+from typing import Any, TypeVar, cast
+
+import aiosql
+import asyncpg
+import msgspec
+from aiosql.adapters.asyncpg import AsyncPGAdapter
+from prometheus_client import Histogram
+
+from service.paths import SQL_DIR
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+QUERY_SECONDS = Histogram(
+    "db_query_duration_seconds",
+    "Time spent in each named SQL query, from send to last row received.",
+    ["query"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+T = TypeVar("T")
+
+
+class TimedAdapter(AsyncPGAdapter):
+    """asyncpg adapter that records each query's duration under its name.
+
+    Queries are always called with a connection (never the pool), so the
+    adapter calls it directly instead of probing for `acquire` on every call.
+    """
+
+    slow_seconds: float = 0.25
+
+    def __init__(self) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self._timers: dict[str, Any] = {}
+
+    def _args(self, query_name: str, parameters: Any) -> list[Any]:
+        # aiosql calls with keyword arguments only; process_sql recorded their order.
+        return [parameters[name] for name in self.var_sorted[query_name]]
+
+    async def _timed(self, query_name: str, call: Awaitable[T]) -> T:
+        started = perf_counter()
+        try:
+            return await call
+        finally:
+            elapsed = perf_counter() - started
+            timer = self._timers.get(query_name)
+            if timer is None:
+                timer = self._timers[query_name] = QUERY_SECONDS.labels(query_name)
+            timer.observe(elapsed)
+            if elapsed >= self.slow_seconds:
+                log.warning("slow query %s took %.0f ms", query_name, elapsed * 1000)
+
+    async def select(
+        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any, record_class: Any = None
+    ) -> AsyncIterator[asyncpg.Record]:
+        args = self._args(query_name, parameters)
+        for row in await self._timed(query_name, conn.fetch(sql, *args)):
+            yield row
+
+    async def select_one(
+        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any, record_class: Any = None
+    ) -> asyncpg.Record | None:
+        args = self._args(query_name, parameters)
+        return await self._timed(query_name, conn.fetchrow(sql, *args))
+
+    async def select_value(self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any) -> Any:
+        args = self._args(query_name, parameters)
+        return await self._timed(query_name, conn.fetchval(sql, *args))
+
+    async def insert_returning(
+        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any
+    ) -> Any:
+        args = self._args(query_name, parameters)
+        row = await self._timed(query_name, conn.fetchrow(sql, *args))
+        if row is None:
+            return None
+        return row[0] if len(row) == 1 else row
+
+    async def insert_update_delete(
+        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any
+    ) -> str:
+        args = self._args(query_name, parameters)
+        status: str = await self._timed(query_name, conn.execute(sql, *args))
+        return status
+
+    async def insert_update_delete_many(
+        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any
+    ) -> None:
+        args = [self._args(query_name, p) for p in parameters]
+        await self._timed(query_name, conn.executemany(sql, args))
+
+
+def load_queries() -> Any:
+    """Load every named query in sql/; a malformed file fails here, at start-up."""
+    return aiosql.from_path(SQL_DIR, cast(Any, TimedAdapter))
+
+
+queries: Any = load_queries()
+"""All named queries: `await queries.get_campaign_detail(conn, user_id=..., campaign_id=...)`."""
+
+
+def configure_query_timing(settings: Settings) -> None:
+    TimedAdapter.slow_seconds = settings.slow_query_ms / 1000
+
+
+def _encode_json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    # JSON columns arrive as Python objects and Python objects go in as JSON.
+    # Queries that return API JSON cast it to text, so it passes through untouched.
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode
+        )
+
+
+def connection_options(settings: Settings) -> dict[str, Any]:
+    """asyncpg connect() options shared by the pool and dedicated connections."""
+    return {
+        "command_timeout": settings.db_command_timeout_seconds,
+        "statement_cache_size": settings.db_statement_cache_size,
+        "server_settings": {"application_name": "influencer-service", "timezone": "UTC"},
+    }
+
+
+async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=min(settings.db_pool_min_size, settings.db_pool_max_size),
+        max_size=settings.db_pool_max_size,
+        max_inactive_connection_lifetime=settings.db_pool_max_idle_seconds,
+        init=_init_connection,
+        **connection_options(settings),
+    )
+    return pool

@@ -1,0 +1,57 @@
+"""Schema migrations: yoyo applying the plain-SQL files in migrations/."""
+
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+from yoyo import get_backend, read_migrations
+
+from service.paths import MIGRATIONS_DIR
+
+log = logging.getLogger(__name__)
+
+
+def yoyo_url(dsn: str) -> str:
+    """The DSN as yoyo wants it (postgresql://, which yoyo opens with psycopg2)."""
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("postgres", "postgresql"):
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, not {parts.scheme}://")
+    return urlunsplit(parts._replace(scheme="postgresql"))
+
+
+def migration_ids() -> list[str]:
+    """Ids of every migration the code expects, oldest first."""
+    return [m.id for m in read_migrations(str(MIGRATIONS_DIR))]
+
+
+def apply_pending(dsn: str) -> list[str]:
+    """Apply every pending migration under yoyo's lock; return the ids applied."""
+    backend = get_backend(yoyo_url(dsn))
+    try:
+        migrations = read_migrations(str(MIGRATIONS_DIR))
+        with backend.lock():
+            pending = backend.to_apply(migrations)
+            backend.apply_migrations(pending)
+        applied = [m.id for m in pending]
+        for migration_id in applied:
+            log.info("applied migration %s", migration_id)
+        return applied
+    finally:
+        backend.connection.close()
+
+
+def rollback(dsn: str, count: int) -> list[str]:
+    """Roll back the `count` most recently applied migrations; return their ids."""
+    if count < 1:
+        raise ValueError("the number of migrations to roll back must be at least 1")
+    backend = get_backend(yoyo_url(dsn))
+    try:
+        migrations = read_migrations(str(MIGRATIONS_DIR))
+        with backend.lock():
+            chosen = backend.to_rollback(migrations)[:count]
+            backend.rollback_migrations(chosen)
+        rolled_back = [m.id for m in chosen]
+        for migration_id in rolled_back:
+            log.info("rolled back migration %s", migration_id)
+        return rolled_back
+    finally:
+        backend.connection.close()

@@ -1,0 +1,60 @@
+"""The service's configuration: environment variables read once into one Struct."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+from service.paths import DEFAULT_DATA_DIR
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """Every setting, named after its environment variable (lower-cased)."""
+
+    database_url: str | None = None
+    data_dir: Path = DEFAULT_DATA_DIR
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
+    log_level: LogLevel = "INFO"
+    access_log: bool = True
+
+    auth_jwt_secret: str | None = None
+    auth_jwks_url: str | None = None
+    auth_jwks_file: Path | None = None
+    auth_issuer: str | None = None
+    auth_audience: str | None = None
+    auth_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=60)] = 86_400
+
+    db_pool_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1
+    db_pool_max_size: Annotated[int, msgspec.Meta(ge=1)] = 10
+    db_pool_max_idle_seconds: Annotated[float, msgspec.Meta(gt=0)] = 300.0
+    db_acquire_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    db_command_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+    # 0 turns asyncpg's prepared-statement cache off, as PgBouncer in transaction mode needs.
+    db_statement_cache_size: Annotated[int, msgspec.Meta(ge=0)] = 100
+    slow_query_ms: Annotated[float, msgspec.Meta(ge=0)] = 250.0
+
+    max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_000_000
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url is None
+
+
+class SettingsError(Exception):
+    """The environment holds a value the service cannot run with."""
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from the environment; empty variables count as unset."""
+    env = os.environ if environ is None else environ
+    fields = {f.lower() for f in Settings.__struct_fields__}
+    raw = {key.lower(): value for key, value in env.items() if key.lower() in fields and value != ""}
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SettingsError(f"invalid configuration: {exc} (environment variables are upper-case)") from exc

@@ -1,0 +1,95 @@
+"""One embedded PostgreSQL per test session, migrated once; tests isolate by user id."""
+
+import tempfile
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.auth import TokenVerifier
+from service.database import create_pool
+from service.embedded import embedded_database
+from service.migrations import apply_pending
+from service.settings import Settings
+
+SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def postgres_dsn() -> Iterator[str]:
+    with (
+        tempfile.TemporaryDirectory(prefix="influencer-test-") as data_dir,
+        embedded_database(Path(data_dir)) as dsn,
+    ):
+        yield dsn
+
+
+@pytest.fixture(scope="session")
+def dsn(postgres_dsn: str) -> str:
+    """The migrated test database."""
+    apply_pending(postgres_dsn)
+    return postgres_dsn
+
+
+@pytest.fixture(scope="session")
+def settings(dsn: str) -> Settings:
+    return Settings(database_url=dsn, auth_jwt_secret=SECRET, db_pool_max_size=5, access_log=False)
+
+
+@pytest.fixture(scope="session")
+def verifier(settings: Settings) -> TokenVerifier:
+    return TokenVerifier.from_settings(settings)
+
+
+@pytest.fixture(scope="session")
+async def client(
+    settings: Settings, dsn: str, verifier: TokenVerifier
+) -> AsyncIterator[AsyncTestClient[Any]]:
+    async with AsyncTestClient(app=create_app(settings, dsn, verifier)) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+async def pool(settings: Settings, dsn: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool of our own, for setting up rows and asserting on them."""
+    db_pool = await create_pool(dsn, settings)
+    yield db_pool
+    await db_pool.close()
+
+
+TokenFactory = Callable[..., dict[str, str]]
+
+
+@pytest.fixture(scope="session")
+def auth_for(verifier: TokenVerifier) -> TokenFactory:
+    """Authorization headers for a user id (admin=True for an admin token)."""
+
+    def headers(user_id: str, *, admin: bool = False) -> dict[str, str]:
+        return {"Authorization": f"Bearer {verifier.issue(user_id, admin=admin)}"}
+
+    return headers
+
+
+@pytest.fixture
+def user_id() -> str:
+    return f"user_{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def other_user_id() -> str:
+    return f"user_{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def auth(auth_for: TokenFactory, user_id: str) -> dict[str, str]:
+    return auth_for(user_id)
+
+
+@pytest.fixture
+def other_auth(auth_for: TokenFactory, other_user_id: str) -> dict[str, str]:
+    return auth_for(other_user_id)

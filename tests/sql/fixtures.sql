@@ -1,0 +1,47 @@
+-- Queries used only by the tests: inserting fixture rows that no route creates
+-- yet, and reading rows back to assert on them.
+
+-- name: insert_job_fixture(user_id, campaign_id, keywords, status, processed_results)$
+-- A TikTok keyword job in the given state.
+INSERT INTO scraping_jobs (user_id, campaign_id, keywords, platform, status, processed_results)
+VALUES (:user_id, :campaign_id, :keywords, 'TikTok', :status, :processed_results)
+RETURNING id;
+
+-- name: insert_result_fixture(job_id, creators)!
+-- One result page of a job.
+INSERT INTO scraping_results (job_id, creators) VALUES (:job_id, :creators);
+
+-- name: snapshot_campaign(campaign_id)$
+-- Everything stored about a campaign, its jobs and results, for before/after comparisons.
+SELECT jsonb_build_object(
+    'campaign', (SELECT to_jsonb(c) FROM campaigns AS c WHERE c.id = :campaign_id),
+    'jobs', (
+        SELECT coalesce(jsonb_agg(to_jsonb(j) ORDER BY j.id), '[]')
+        FROM scraping_jobs AS j WHERE j.campaign_id = :campaign_id
+    ),
+    'results', (
+        SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id), '[]')
+        FROM scraping_results AS r
+        JOIN scraping_jobs AS j ON j.id = r.job_id
+        WHERE j.campaign_id = :campaign_id
+    )
+)::text;
+
+-- name: count_user_rows(user_id)^
+-- How many campaigns, jobs and results a user has.
+SELECT
+    (SELECT count(*) FROM campaigns WHERE user_id = :user_id) AS campaigns,
+    (SELECT count(*) FROM scraping_jobs WHERE user_id = :user_id) AS jobs,
+    (
+        SELECT count(*) FROM scraping_results AS r
+        JOIN scraping_jobs AS j ON j.id = r.job_id
+        WHERE j.user_id = :user_id
+    ) AS results;
+
+-- name: invalid_indexes()
+-- Indexes that a failed concurrent build left unusable.
+SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid;
+
+-- name: user_tables()
+-- Tables of the public schema, for checking that a rollback removes everything.
+SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%' ORDER BY 1;
