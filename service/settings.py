@@ -49,12 +49,18 @@ class SettingsError(Exception):
     """The environment holds a value the service cannot run with."""
 
 
+def _decode_path(kind: type, value: object) -> Path:
+    if kind is Path and isinstance(value, str):
+        return Path(value)
+    raise NotImplementedError(f"cannot read {kind.__name__} from the environment")
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment; empty variables count as unset."""
     env = os.environ if environ is None else environ
     fields = {f.lower() for f in Settings.__struct_fields__}
     raw = {key.lower(): value for key, value in env.items() if key.lower() in fields and value != ""}
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"invalid configuration: {exc} (environment variables are upper-case)") from exc

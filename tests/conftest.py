@@ -5,6 +5,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -93,3 +94,22 @@ def auth(auth_for: TokenFactory, user_id: str) -> dict[str, str]:
 @pytest.fixture
 def other_auth(auth_for: TokenFactory, other_user_id: str) -> dict[str, str]:
     return auth_for(other_user_id)
+
+
+def database_url(dsn: str, database: str) -> str:
+    """The same server's URL for another database."""
+    parts = urlsplit(dsn)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@pytest.fixture
+async def empty_database(postgres_dsn: str) -> AsyncIterator[str]:
+    """A new, empty database on the test server, dropped afterwards."""
+    name = f"scratch_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_dsn)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield database_url(postgres_dsn, name)
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
