@@ -6,12 +6,10 @@ from importlib.metadata import version
 
 from litestar import Litestar, Router
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service.api.campaigns import CampaignController
-from service.api.dependencies import provide_db, provide_tx
 from service.api.operations import health, ready
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool
@@ -46,7 +44,6 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
     api = Router(
         path="/",
         route_handlers=[CampaignController],
-        dependencies={"db": Provide(provide_db), "tx": Provide(provide_tx)},
         security=[{BEARER_SCHEME: []}],
     )
     metrics = PrometheusConfig(app_name="influencer", prefix="http", group_path=True, exclude=["^/metrics$"])
@@ -61,7 +58,5 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         openapi_config=openapi_config(version("influencer-service")),
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
-        state=State(
-            {"acquire_timeout": settings.db_acquire_timeout_seconds, "expected_migrations": migration_ids()}
-        ),
+        state=State({"acquire_timeout": settings.db_acquire_timeout_seconds, "expected_migrations": migration_ids()}),
     )

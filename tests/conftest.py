@@ -48,9 +48,7 @@ def verifier(settings: Settings) -> TokenVerifier:
 
 
 @pytest.fixture(scope="session")
-async def client(
-    settings: Settings, dsn: str, verifier: TokenVerifier
-) -> AsyncIterator[AsyncTestClient[Any]]:
+async def client(settings: Settings, dsn: str, verifier: TokenVerifier) -> AsyncIterator[AsyncTestClient[Any]]:
     async with AsyncTestClient(app=create_app(settings, dsn, verifier)) as test_client:
         yield test_client
 

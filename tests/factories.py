@@ -16,9 +16,7 @@ async def create_campaign(
     name: str = "Summer launch",
     search_type: str = "keyword",
 ) -> dict[str, Any]:
-    response = await client.post(
-        "/api/campaigns", json={"name": name, "searchType": search_type}, headers=auth
-    )
+    response = await client.post("/api/campaigns", json={"name": name, "searchType": search_type}, headers=auth)
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()
     return created

@@ -28,9 +28,7 @@ EC_KEY = ec.generate_private_key(ec.SECP256R1())
 
 def jwk_of(private_key: Any, kid: str) -> dict[str, Any]:
     algorithm = (
-        jwt.algorithms.RSAAlgorithm
-        if isinstance(private_key, rsa.RSAPrivateKey)
-        else jwt.algorithms.ECAlgorithm
+        jwt.algorithms.RSAAlgorithm if isinstance(private_key, rsa.RSAPrivateKey) else jwt.algorithms.ECAlgorithm
     )
     public = json.loads(algorithm.to_jwk(private_key.public_key()))
     return {**public, "kid": kid, "use": "sig"}
@@ -202,9 +200,7 @@ def test_embedded_secret_is_generated_once(tmp_path: Path) -> None:
         f"Bearer {unsigned(claims())}",
     ],
 )
-async def test_api_routes_answer_401_without_a_valid_token(
-    client: AsyncTestClient[Any], header: str | None
-) -> None:
+async def test_api_routes_answer_401_without_a_valid_token(client: AsyncTestClient[Any], header: str | None) -> None:
     headers = {"Authorization": header} if header else {}
     for method, path in (
         ("GET", "/api/campaigns"),

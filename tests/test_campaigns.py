@@ -15,9 +15,7 @@ from tests.factories import add_job, create_campaign, fixtures, snapshot
 Client = AsyncTestClient[Any]
 
 
-async def test_create_returns_a_trimmed_draft_campaign(
-    client: Client, auth: dict[str, str], user_id: str
-) -> None:
+async def test_create_returns_a_trimmed_draft_campaign(client: Client, auth: dict[str, str], user_id: str) -> None:
     response = await client.post(
         "/api/campaigns",
         json={"name": "  Summer launch  ", "description": "Fashion creators", "searchType": "keyword"},
@@ -51,9 +49,7 @@ async def test_create_rejects_bad_input_and_writes_nothing(
     response = await client.post("/api/campaigns", json=body, headers=auth)
     assert response.status_code == 400
     error = response.json()
-    assert field in error["error"] or any(
-        field in d["field"] or field in d["message"] for d in error["details"]
-    )
+    assert field in error["error"] or any(field in d["field"] or field in d["message"] for d in error["details"])
     async with pool.acquire() as conn:
         counts = await fixtures.count_user_rows(conn, user_id=user_id)
     assert counts["campaigns"] == 0
@@ -90,9 +86,7 @@ async def test_list_pages_newest_first_with_latest_job(
     assert beyond.json()["pagination"]["total"] == 5
 
 
-async def test_list_filters_by_status_and_active_jobs(
-    client: Client, auth: dict[str, str], pool: asyncpg.Pool
-) -> None:
+async def test_list_filters_by_status_and_active_jobs(client: Client, auth: dict[str, str], pool: asyncpg.Pool) -> None:
     idle = await create_campaign(client, auth, name="idle")
     busy = await create_campaign(client, auth, name="busy")
     finished = await create_campaign(client, auth, name="finished")
@@ -107,9 +101,7 @@ async def test_list_filters_by_status_and_active_jobs(
     completed = await client.get("/api/campaigns", params={"status": "completed"}, headers=auth)
     assert [c["name"] for c in completed.json()["campaigns"]] == ["finished"]
 
-    drafts = await client.get(
-        "/api/campaigns", params={"status": "draft", "hasActiveJobs": "true"}, headers=auth
-    )
+    drafts = await client.get("/api/campaigns", params={"status": "draft", "hasActiveJobs": "true"}, headers=auth)
     assert [c["name"] for c in drafts.json()["campaigns"]] == ["busy"]
     assert idle["id"] not in {c["id"] for c in drafts.json()["campaigns"]}
 
@@ -263,17 +255,13 @@ async def test_another_users_campaign_is_not_found_and_unchanged(
     await add_job(pool, campaign, result_pages=1)
     before = await snapshot(pool, campaign["id"])
 
-    response = await client.request(
-        method, f"/api/campaigns/{campaign['id']}{suffix}", json=body, headers=other_auth
-    )
+    response = await client.request(method, f"/api/campaigns/{campaign['id']}{suffix}", json=body, headers=other_auth)
     assert response.status_code == 404
     assert response.json() == {"error": "Campaign not found"}
     assert await snapshot(pool, campaign["id"]) == before
 
 
-async def test_stats_ignore_other_users(
-    client: Client, auth: dict[str, str], other_auth: dict[str, str]
-) -> None:
+async def test_stats_ignore_other_users(client: Client, auth: dict[str, str], other_auth: dict[str, str]) -> None:
     await create_campaign(client, auth)
     response = await client.get("/api/campaigns/stats", headers=other_auth)
     assert response.json() == {"byStatus": {"draft": 0, "active": 0, "completed": 0}, "campaigns": []}

@@ -75,9 +75,7 @@ def test_data_survives_a_restart_and_no_postgres_survives_the_stop(tmp_path: Pat
     port = free_port()
     with running_service(data_dir, port) as base:
         headers = {"Authorization": f"Bearer {token(data_dir, 'user_restart')}"}
-        created = httpx.post(
-            f"{base}/api/campaigns", json={"name": "Kept", "searchType": "similar"}, headers=headers
-        )
+        created = httpx.post(f"{base}/api/campaigns", json={"name": "Kept", "searchType": "similar"}, headers=headers)
         assert created.status_code == 201
         postgres = server_pid(data_dir)
         assert postgres is not None

@@ -70,9 +70,7 @@ async def test_command_line_migrate_and_rollback(empty_database: str) -> None:
 
     undone = run([sys.executable, "main.py", "migrate", "--rollback", "2"], empty_database)
     assert undone.returncode == 0, undone.stderr
-    assert (
-        undone.stdout.strip() == f"rolled back 2 migration(s): {migration_ids()[-1]}, {migration_ids()[-2]}"
-    )
+    assert undone.stdout.strip() == f"rolled back 2 migration(s): {migration_ids()[-1]}, {migration_ids()[-2]}"
     assert "campaigns" in await app_tables(empty_database)
 
 

@@ -1,5 +1,6 @@
 """Operations routes, the OpenAPI document, and the error body of the framework's own errors."""
 
+import logging
 import re
 from typing import Any
 
@@ -9,6 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.auth import TokenVerifier
+from service.database import TimedAdapter
 from service.migrations import apply_pending, migration_ids, rollback
 from service.paths import PROJECT_ROOT
 from service.settings import Settings
@@ -57,19 +59,28 @@ async def test_ready_is_503_quickly_when_the_database_is_unreachable(
         api = await other.get("/api/campaigns", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 503
         assert api.json() == {"error": "The database is unavailable; retry later"}
+        assert api.headers["retry-after"] == "5"
+        # Input is checked before a connection is borrowed: bad input is a 400 even now.
+        invalid = await other.post("/api/campaigns", json={"name": ""}, headers={"Authorization": f"Bearer {token}"})
+        assert invalid.status_code == 400
 
 
-async def test_metrics_count_requests_by_route_and_time_queries_by_name(
-    client: Client, auth: dict[str, str]
-) -> None:
+async def test_metrics_count_requests_by_route_and_time_queries_by_name(client: Client, auth: dict[str, str]) -> None:
     campaign = await create_campaign(client, auth)
     await client.get(f"/api/campaigns/{campaign['id']}", headers=auth)
     metrics = (await client.get("/metrics")).text
     assert 'db_query_duration_seconds_count{query="create_campaign"}' in metrics
     assert 'db_query_duration_seconds_count{query="get_campaign_detail"}' in metrics
-    assert re.search(
-        r'http_requests_total\{.*path="/api/campaigns/\{campaign_id\}".*status_code="200"', metrics
-    )
+    assert re.search(r'http_requests_total\{.*path="/api/campaigns/\{campaign_id\}".*status_code="200"', metrics)
+
+
+async def test_slow_queries_are_logged_with_their_name(
+    client: Client, auth: dict[str, str], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(TimedAdapter, "slow_seconds", 0.0)
+    with caplog.at_level(logging.WARNING, logger="service.database"):
+        await client.get("/api/campaigns/stats", headers=auth)
+    assert any(r.getMessage().startswith("slow query campaign_stats took") for r in caplog.records)
 
 
 async def test_swagger_ui_needs_no_internet(client: Client) -> None:
@@ -85,9 +96,7 @@ async def test_swagger_ui_needs_no_internet(client: Client) -> None:
 async def test_openapi_documents_every_api_route_with_its_security(client: Client) -> None:
     document = (await client.get("/schema/openapi.json")).json()
     api_paths = {p for p in document["paths"] if p.startswith("/api")}
-    app_paths = {
-        route.path.replace(":str", "") for route in client.app.routes if route.path.startswith("/api")
-    }
+    app_paths = {route.path.replace(":str", "") for route in client.app.routes if route.path.startswith("/api")}
     assert api_paths == app_paths
     for path in api_paths:
         for operation in document["paths"][path].values():
@@ -118,8 +127,6 @@ async def test_framework_errors_use_the_error_body(
 
 async def test_oversized_body_is_413(client: Client, auth: dict[str, str]) -> None:
     body = b'{"name": "x", "searchType": "keyword", "description": "' + b"d" * 2_000_000 + b'"}'
-    response = await client.post(
-        "/api/campaigns", content=body, headers={**auth, "Content-Type": "application/json"}
-    )
+    response = await client.post("/api/campaigns", content=body, headers={**auth, "Content-Type": "application/json"})
     assert response.status_code == 413
     assert set(response.json()) == {"error"}

@@ -4,10 +4,9 @@ from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.di import NamedDependency
+from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
@@ -24,7 +23,7 @@ from service.api.shapes import (
     json_response,
 )
 from service.auth import Principal
-from service.database import queries
+from service.database import connection, queries, transaction
 from service.errors import InvalidInput
 from service.pagination import KeysetCursor, decode_cursor, encode_cursor, page_count
 from service.validation import clean_optional_text, clean_text, parse_id
@@ -100,7 +99,6 @@ class CampaignStats(Shape):
     campaigns: list[CampaignActivity]
 
 
-Db = NamedDependency[asyncpg.Connection]
 AuthRequest = Request[Principal, Any, Any]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
 PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Campaigns per page (1-100)")]
@@ -116,34 +114,33 @@ class CampaignController(Controller):
 
     @post("/", responses={**documented(201, Campaign, "The new draft campaign"), **errors(400, 413)})
     async def create_campaign(
-        self, request: AuthRequest, data: JSONBody[CampaignCreate], tx: Db
+        self, request: AuthRequest, state: State, data: JSONBody[CampaignCreate]
     ) -> Response[bytes]:
         """Create a draft campaign."""
-        created = await queries.create_campaign(
-            tx,
-            user_id=request.user.user_id,
-            name=clean_text(data.name, "name", max_length=NAME_MAX),
-            description=clean_optional_text(data.description, "description", max_length=DESCRIPTION_MAX),
-            search_type=data.search_type,
-        )
+        name = clean_text(data.name, "name", max_length=NAME_MAX)
+        description = clean_optional_text(data.description, "description", max_length=DESCRIPTION_MAX)
+        async with transaction(state) as tx:
+            created = await queries.create_campaign(
+                tx,
+                user_id=request.user.user_id,
+                name=name,
+                description=description,
+                search_type=data.search_type,
+            )
         return json_response(created, status_code=201)
 
     @get("/", responses={**documented(200, CampaignPage, "A page of campaigns"), **errors(400)})
     async def list_campaigns(
         self,
         request: AuthRequest,
-        db: Db,
+        state: State,
         page: PageNumber = 1,
         limit: PageSize = 12,
         cursor: CursorParam = None,
-        status: Annotated[
-            CampaignStatus | None, QueryParameter(description="Only campaigns in this status")
-        ] = None,
+        status: Annotated[CampaignStatus | None, QueryParameter(description="Only campaigns in this status")] = None,
         has_active_jobs: Annotated[
             bool,
-            QueryParameter(
-                name="hasActiveJobs", description="Only campaigns with a pending or processing job"
-            ),
+            QueryParameter(name="hasActiveJobs", description="Only campaigns with a pending or processing job"),
         ] = False,
     ) -> CampaignPageOut:
         """List the caller's campaigns, newest first, each with its most recent job.
@@ -152,22 +149,24 @@ class CampaignController(Controller):
         (empty for the first page) switches to keyset pages, which stay fast at
         any depth and add `nextCursor`.
         """
+        keyset = cursor is not None
         after = decode_cursor(cursor) if cursor else None
-        current_page = after.page if after else (1 if cursor is not None else page)
-        row = await queries.list_campaigns_page(
-            db,
-            user_id=request.user.user_id,
-            status=status,
-            active_only=has_active_jobs,
-            before_created_at=after.created_at if after else None,
-            before_id=after.id if after else None,
-            page_size=limit,
-            skip=0 if cursor is not None else (page - 1) * limit,
-        )
+        current_page = after.page if after else (1 if keyset else page)
+        async with connection(state) as db:
+            row = await queries.list_campaigns_page(
+                db,
+                user_id=request.user.user_id,
+                status=status,
+                active_only=has_active_jobs,
+                before_created_at=after.created_at if after else None,
+                before_id=after.id if after else None,
+                page_size=limit,
+                skip=0 if keyset else (page - 1) * limit,
+            )
         pagination = Pagination(
             total=row["total"], pages=page_count(row["total"], limit), current_page=current_page, limit=limit
         )
-        if cursor is not None:
+        if keyset:
             pagination.next_cursor = (
                 encode_cursor(KeysetCursor(row["last_created_at"], row["last_id"], current_page + 1))
                 if row["has_more"]
@@ -176,9 +175,11 @@ class CampaignController(Controller):
         return CampaignPageOut(campaigns=msgspec.Raw(row["campaigns"].encode()), pagination=pagination)
 
     @get("/stats", responses={**documented(200, CampaignStats, "Campaign statistics"), **errors()})
-    async def campaign_stats(self, request: AuthRequest, db: Db) -> Response[bytes]:
+    async def campaign_stats(self, request: AuthRequest, state: State) -> Response[bytes]:
         """Counts by status, and per campaign its jobs, average results and latest job."""
-        return json_response(await queries.campaign_stats(db, user_id=request.user.user_id))
+        async with connection(state) as db:
+            stats = await queries.campaign_stats(db, user_id=request.user.user_id)
+        return json_response(stats)
 
     @get(
         "/{campaign_id:str}",
@@ -187,11 +188,11 @@ class CampaignController(Controller):
             **errors(400, 404),
         },
     )
-    async def get_campaign(self, request: AuthRequest, campaign_id: FromPath[str], db: Db) -> Response[bytes]:
+    async def get_campaign(self, request: AuthRequest, state: State, campaign_id: FromPath[str]) -> Response[bytes]:
         """A campaign with all its jobs (newest first) and their results."""
-        found = await queries.get_campaign_detail(
-            db, user_id=request.user.user_id, campaign_id=parse_id(campaign_id)
-        )
+        campaign = parse_id(campaign_id)
+        async with connection(state) as db:
+            found = await queries.get_campaign_detail(db, user_id=request.user.user_id, campaign_id=campaign)
         if found is None:
             raise NotFoundException("Campaign not found")
         return json_response(found)
@@ -201,21 +202,24 @@ class CampaignController(Controller):
         responses={**documented(200, Campaign, "The updated campaign"), **errors(400, 404, 413)},
     )
     async def update_campaign(
-        self, request: AuthRequest, campaign_id: FromPath[str], data: JSONBody[CampaignUpdate], tx: Db
+        self, request: AuthRequest, state: State, campaign_id: FromPath[str], data: JSONBody[CampaignUpdate]
     ) -> Response[bytes]:
         """Change a campaign's name, description (null clears it) or status."""
+        campaign = parse_id(campaign_id)
         if data.name is msgspec.UNSET and data.description is msgspec.UNSET and data.status is msgspec.UNSET:
-            raise InvalidInput("body", "give at least one of name, description, status")
+            raise InvalidInput("body", "must give at least one of name, description, status")
+        name = None if data.name is msgspec.UNSET else clean_text(data.name, "name", max_length=NAME_MAX)
         description = None if data.description is msgspec.UNSET else data.description
-        updated = await queries.update_campaign(
-            tx,
-            user_id=request.user.user_id,
-            campaign_id=parse_id(campaign_id),
-            name=None if data.name is msgspec.UNSET else clean_text(data.name, "name", max_length=NAME_MAX),
-            description=clean_optional_text(description, "description", max_length=DESCRIPTION_MAX),
-            set_description=data.description is not msgspec.UNSET,
-            status=None if data.status is msgspec.UNSET else data.status,
-        )
+        async with transaction(state) as tx:
+            updated = await queries.update_campaign(
+                tx,
+                user_id=request.user.user_id,
+                campaign_id=campaign,
+                name=name,
+                description=clean_optional_text(description, "description", max_length=DESCRIPTION_MAX),
+                set_description=data.description is not msgspec.UNSET,
+                status=None if data.status is msgspec.UNSET else data.status,
+            )
         if updated is None:
             raise NotFoundException("Campaign not found")
         return json_response(updated)
@@ -225,11 +229,11 @@ class CampaignController(Controller):
         status_code=200,
         responses={**documented(200, Message, "Deleted with its jobs and results"), **errors(400, 404)},
     )
-    async def delete_campaign(self, request: AuthRequest, campaign_id: FromPath[str], tx: Db) -> Message:
+    async def delete_campaign(self, request: AuthRequest, state: State, campaign_id: FromPath[str]) -> Message:
         """Delete a campaign; its jobs and their results go with it."""
-        deleted = await queries.delete_campaign(
-            tx, user_id=request.user.user_id, campaign_id=parse_id(campaign_id)
-        )
+        campaign = parse_id(campaign_id)
+        async with transaction(state) as tx:
+            deleted = await queries.delete_campaign(tx, user_id=request.user.user_id, campaign_id=campaign)
         if deleted is None:
             raise NotFoundException("Campaign not found")
         return Message(message="Campaign deleted successfully")

@@ -95,6 +95,4 @@ def documented(status: int, shape: type[msgspec.Struct], description: str) -> di
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the error responses a route can give (401 and 503 always)."""
     codes = sorted({401, 503, *statuses})
-    return {
-        code: ResponseSpec(data_container=ErrorBody, description=_ERROR_DESCRIPTIONS[code]) for code in codes
-    }
+    return {code: ResponseSpec(data_container=ErrorBody, description=_ERROR_DESCRIPTIONS[code]) for code in codes}
