@@ -37,17 +37,18 @@ def database(settings: Settings) -> Iterator[str]:
 
 
 def exit_on_termination() -> None:
-    """Turn SIGTERM and SIGHUP into SystemExit, so that cleanup code runs.
+    """Turn SIGINT, SIGTERM and SIGHUP into SystemExit, so that cleanup code runs.
 
     uvicorn handles these signals itself and re-raises them once it has shut
-    down; with the default handlers the process would then die on the spot and
-    leave the embedded PostgreSQL running.
+    down; with the default handlers the process would then die on the spot
+    (SIGTERM, SIGHUP) and leave the embedded PostgreSQL running, or print a
+    KeyboardInterrupt traceback (SIGINT).
     """
 
     def leave(signum: int, _: FrameType | None) -> None:
         raise SystemExit(128 + signum)
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, leave)
 
 

@@ -30,8 +30,8 @@ def service_env(data_dir: Path, port: int) -> dict[str, str]:
 
 
 @contextmanager
-def running_service(data_dir: Path, port: int) -> Iterator[str]:
-    """Start `python main.py`, wait until it is ready, and stop it with SIGTERM afterwards."""
+def running_service(data_dir: Path, port: int, stop: signal.Signals) -> Iterator[str]:
+    """Start `python main.py`, wait until it is ready, and stop it with `stop` afterwards."""
     process = subprocess.Popen(
         [sys.executable, "main.py"],
         cwd=PROJECT_ROOT,
@@ -54,8 +54,8 @@ def running_service(data_dir: Path, port: int) -> Iterator[str]:
             raise AssertionError("service did not become ready within 60 s")
         yield base
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=30)
+        process.send_signal(stop)
+        assert process.wait(timeout=30) == 128 + stop
 
 
 def token(data_dir: Path, user_id: str) -> str:
@@ -70,10 +70,10 @@ def token(data_dir: Path, user_id: str) -> str:
     return done.stdout.strip()
 
 
-def test_data_survives_a_restart_and_no_postgres_survives_the_stop(tmp_path: Path) -> None:
+def test_data_survives_a_restart_and_no_postgres_survives_sigterm_or_ctrl_c(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     port = free_port()
-    with running_service(data_dir, port) as base:
+    with running_service(data_dir, port, signal.SIGTERM) as base:
         headers = {"Authorization": f"Bearer {token(data_dir, 'user_restart')}"}
         created = httpx.post(f"{base}/api/campaigns", json={"name": "Kept", "searchType": "similar"}, headers=headers)
         assert created.status_code == 201
@@ -82,7 +82,7 @@ def test_data_survives_a_restart_and_no_postgres_survives_the_stop(tmp_path: Pat
     assert not psutil.pid_exists(postgres) or psutil.Process(postgres).status() == psutil.STATUS_ZOMBIE
     assert server_pid(data_dir) is None
 
-    with running_service(data_dir, port) as base:
+    with running_service(data_dir, port, signal.SIGINT) as base:
         listed = httpx.get(f"{base}/api/campaigns", headers=headers)
         assert [c["id"] for c in listed.json()["campaigns"]] == [created.json()["id"]]
     assert server_pid(data_dir) is None
