@@ -1,6 +1,9 @@
 """Schema migrations: yoyo applying the plain-SQL files in migrations/."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from yoyo import get_backend, read_migrations
@@ -23,35 +26,36 @@ def migration_ids() -> list[str]:
     return [m.id for m in read_migrations(str(MIGRATIONS_DIR))]
 
 
-def apply_pending(dsn: str) -> list[str]:
-    """Apply every pending migration under yoyo's lock; return the ids applied."""
+@contextmanager
+def _locked(dsn: str) -> Iterator[tuple[Any, Any]]:
+    """yoyo's backend holding its lock, and the migrations on disk."""
     backend = get_backend(yoyo_url(dsn))
     try:
-        migrations = read_migrations(str(MIGRATIONS_DIR))
         with backend.lock():
-            pending = backend.to_apply(migrations)
-            backend.apply_migrations(pending)
-        applied = [m.id for m in pending]
-        for migration_id in applied:
-            log.info("applied migration %s", migration_id)
-        return applied
+            yield backend, read_migrations(str(MIGRATIONS_DIR))
     finally:
         backend.connection.close()
+
+
+def apply_pending(dsn: str) -> list[str]:
+    """Apply every pending migration; return the ids applied."""
+    with _locked(dsn) as (backend, migrations):
+        pending = backend.to_apply(migrations)
+        backend.apply_migrations(pending)
+    applied = [m.id for m in pending]
+    for migration_id in applied:
+        log.info("applied migration %s", migration_id)
+    return applied
 
 
 def rollback(dsn: str, count: int) -> list[str]:
     """Roll back the `count` most recently applied migrations; return their ids."""
     if count < 1:
         raise ValueError("the number of migrations to roll back must be at least 1")
-    backend = get_backend(yoyo_url(dsn))
-    try:
-        migrations = read_migrations(str(MIGRATIONS_DIR))
-        with backend.lock():
-            chosen = backend.to_rollback(migrations)[:count]
-            backend.rollback_migrations(chosen)
-        rolled_back = [m.id for m in chosen]
-        for migration_id in rolled_back:
-            log.info("rolled back migration %s", migration_id)
-        return rolled_back
-    finally:
-        backend.connection.close()
+    with _locked(dsn) as (backend, migrations):
+        chosen = backend.to_rollback(migrations)[:count]
+        backend.rollback_migrations(chosen)
+    rolled_back = [m.id for m in chosen]
+    for migration_id in rolled_back:
+        log.info("rolled back migration %s", migration_id)
+    return rolled_back
