@@ -9,13 +9,14 @@ CREATE TABLE user_profiles (
     name text,
     company_name text,
     industry text,
-    email text,
+    email text CHECK (char_length(email) <= 320),
     signup_timestamp timestamptz NOT NULL DEFAULT now(),
     onboarding_step text NOT NULL DEFAULT 'pending'
         CHECK (onboarding_step IN ('pending', 'info_captured', 'intent_captured', 'completed')),
-    full_name text,
-    business_name text,
-    brand_description text,
+    full_name text CHECK (char_length(full_name) BETWEEN 1 AND 100 AND full_name = btrim(full_name)),
+    business_name text
+        CHECK (char_length(business_name) BETWEEN 1 AND 100 AND business_name = btrim(business_name)),
+    brand_description text CHECK (char_length(brand_description) BETWEEN 1 AND 2000),
     email_schedule_status jsonb NOT NULL DEFAULT '{}'
         CHECK (jsonb_typeof(email_schedule_status) = 'object'),
     created_at timestamptz NOT NULL DEFAULT now(),
@@ -34,7 +35,8 @@ COMMENT ON COLUMN user_profiles.email IS
 COMMENT ON COLUMN user_profiles.onboarding_step IS
     'pending -> info_captured (step 1) -> intent_captured (step 2) -> completed; only moves forward.';
 COMMENT ON COLUMN user_profiles.email_schedule_status IS
-    'Per email type ({"welcome": {"status": "scheduled"|"sent"|"failed", ...}}), updated with jsonb_set.';
+    'Delivery state per email type, e.g. {"welcome": {"status": "scheduled"|"sending"|"sent"|"failed", ...}}; '
+    'also the outbox the background workers deliver from. Updated with jsonb_set.';
 
 CREATE TABLE campaigns (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -1,7 +1,9 @@
 -- GIN indexes on the JSONB columns, built without blocking writes.
 -- scraping_jobs.keywords uses jsonb_ops because keyword search asks `keywords ? :word`;
--- scraping_results.creators uses the smaller jsonb_path_ops, which serves `@>`.
--- The drop first removes an INVALID index left by a failed earlier build.
+-- scraping_results.creators uses the smaller jsonb_path_ops, which serves `@>`;
+-- user_profiles.email_schedule_status uses jsonb_ops: the email outbox and the
+-- admin profile filter ask `@>` (type and status) and `?` (type only).
+-- Each drop first removes an INVALID index left by a failed earlier build.
 -- depends: 0001_core_schema
 -- transactional: false
 
@@ -9,3 +11,5 @@ DROP INDEX CONCURRENTLY IF EXISTS scraping_jobs_keywords_gin;
 CREATE INDEX CONCURRENTLY scraping_jobs_keywords_gin ON scraping_jobs USING gin (keywords);
 DROP INDEX CONCURRENTLY IF EXISTS scraping_results_creators_gin;
 CREATE INDEX CONCURRENTLY scraping_results_creators_gin ON scraping_results USING gin (creators jsonb_path_ops);
+DROP INDEX CONCURRENTLY IF EXISTS user_profiles_email_status_gin;
+CREATE INDEX CONCURRENTLY user_profiles_email_status_gin ON user_profiles USING gin (email_schedule_status);

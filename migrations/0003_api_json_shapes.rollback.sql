@@ -1,4 +1,6 @@
 -- Drops the API JSON shape functions.
+DROP FUNCTION config_entry_json(system_configurations);
+DROP FUNCTION profile_json(user_profiles);
 DROP FUNCTION result_json(scraping_results);
 DROP FUNCTION job_json(scraping_jobs);
 DROP FUNCTION campaign_json(campaigns);

@@ -1,5 +1,5 @@
 -- The JSON shape of each API resource, written once in SQL so that every query
--- returning a campaign, job or result builds the same camelCase object and the
+-- returning a resource builds the same camelCase object and the
 -- service can pass PostgreSQL's JSON text straight to the client. They return
 -- jsonb so that queries can extend an object with `||` (a campaign with its jobs).
 -- These are single-expression SQL functions: the planner inlines them.
@@ -64,3 +64,43 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION result_json(scraping_results) IS 'API shape of a result page (CONTRACT.md "Result").';
+
+CREATE FUNCTION profile_json(p user_profiles) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT jsonb_build_object(
+        'userId', p.user_id,
+        'name', p.name,
+        'companyName', p.company_name,
+        'industry', p.industry,
+        'email', p.email,
+        'signupTimestamp', p.signup_timestamp,
+        'onboardingStep', p.onboarding_step,
+        'fullName', p.full_name,
+        'businessName', p.business_name,
+        'brandDescription', p.brand_description,
+        'emailScheduleStatus', p.email_schedule_status,
+        'createdAt', p.created_at,
+        'updatedAt', p.updated_at
+    )
+$$;
+
+COMMENT ON FUNCTION profile_json(user_profiles) IS 'API shape of a user profile (CONTRACT.md "Profile").';
+
+CREATE FUNCTION config_entry_json(e system_configurations) RETURNS jsonb
+LANGUAGE sql STABLE PARALLEL SAFE
+AS $$
+    SELECT jsonb_build_object(
+        'category', e.category,
+        'key', e.key,
+        'value', e.value,
+        'valueType', e.value_type,
+        'description', e.description,
+        'isHotReloadable', e.is_hot_reloadable,
+        'createdAt', e.created_at,
+        'updatedAt', e.updated_at
+    )
+$$;
+
+COMMENT ON FUNCTION config_entry_json(system_configurations) IS
+    'API shape of a configuration entry (CONTRACT.md "Config entry").';

@@ -1,5 +1,6 @@
-"""The Litestar application: routes, auth, errors, metrics, and the pool's lifespan."""
+"""The Litestar application: routes, auth, errors, metrics; the pool and the in-process worker."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -9,7 +10,9 @@ from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
+from service.api.admin import AdminController
 from service.api.campaigns import CampaignController
+from service.api.onboarding import OnboardingController, get_profile
 from service.api.operations import health, ready
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool
@@ -17,6 +20,8 @@ from service.errors import EXCEPTION_HANDLERS
 from service.migrations import migration_ids
 from service.openapi import BEARER_SCHEME, openapi_config, swagger_assets_router
 from service.settings import Settings
+from service.system_config import SystemConfig
+from service.worker.runner import build_worker
 
 # Routes reachable without a token (anchored: they are matched anywhere in the path).
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
@@ -35,15 +40,21 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await verifier.refresh_jwks()
-        app.state.pool = await create_pool(dsn, settings)
+        pool = app.state.pool = await create_pool(dsn, settings)
+        config = app.state.config = SystemConfig(pool)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(build_worker(pool, config, settings).run(stop)) if settings.run_worker else None
         try:
             yield
         finally:
-            await app.state.pool.close()
+            stop.set()
+            if worker is not None:
+                await worker  # the step in progress finishes first
+            await pool.close()
 
     api = Router(
         path="/",
-        route_handlers=[CampaignController],
+        route_handlers=[CampaignController, OnboardingController, get_profile, AdminController],
         security=[{BEARER_SCHEME: []}],
     )
     metrics = PrometheusConfig(app_name="influencer", prefix="http", group_path=True, exclude=["^/metrics$"])

@@ -182,7 +182,7 @@ class TokenVerifier:
             key = self._keys.get(kid)
         return key
 
-    def issue(self, user_id: str, *, admin: bool = False, ttl_seconds: int = 86_400) -> str:
+    def issue(self, user_id: str, *, admin: bool = False, email: str | None = None, ttl_seconds: int = 86_400) -> str:
         """An HS256 token for local use and scripts (`python main.py token`)."""
         if self._secret is None:
             raise ValueError("issuing tokens needs AUTH_JWT_SECRET (or the embedded database's secret)")
@@ -194,6 +194,8 @@ class TokenVerifier:
             claims["aud"] = self._audience
         if admin:
             claims["role"] = "admin"
+        if email:
+            claims["email"] = email
         return jwt.encode(claims, self._secret, algorithm=HMAC_ALGORITHM)
 
 

@@ -1,4 +1,4 @@
-"""Command line: serve (default), migrate, token."""
+"""Command line: serve (default), worker, migrate, token."""
 
 import argparse
 import logging
@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from types import FrameType
 
 import uvicorn
+import uvloop
 
 from service.auth import TokenVerifier, resolve_jwt_secret
 from service.settings import Settings, SettingsError, load_settings
@@ -75,6 +76,14 @@ def serve(settings: Settings) -> None:
         uvicorn.Server(config).run()
 
 
+def work(settings: Settings) -> None:
+    """Background processing only: runs until SIGINT or SIGTERM, finishing the step in progress."""
+    from service.worker.runner import run_worker_process
+
+    with database(settings) as dsn:
+        uvloop.run(run_worker_process(settings, dsn))
+
+
 def migrate(settings: Settings, rollback: int | None) -> None:
     from service.migrations import apply_pending
     from service.migrations import rollback as rollback_migrations
@@ -88,22 +97,24 @@ def migrate(settings: Settings, rollback: int | None) -> None:
             print(f"rolled back {len(undone)} migration(s): {', '.join(undone) or 'none applied'}")
 
 
-def token(settings: Settings, user_id: str, admin: bool) -> None:
+def token(settings: Settings, user_id: str, admin: bool, email: str | None) -> None:
     verifier = TokenVerifier(
         secret=resolve_jwt_secret(settings), issuer=settings.auth_issuer, audience=settings.auth_audience
     )
-    print(verifier.issue(user_id, admin=admin, ttl_seconds=settings.auth_token_ttl_seconds))
+    print(verifier.issue(user_id, admin=admin, email=email, ttl_seconds=settings.auth_token_ttl_seconds))
 
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python main.py", description="Influencer platform backend.")
     commands = root.add_subparsers(dest="command")
-    commands.add_parser("serve", help="migrate, then serve the API (the default)")
+    commands.add_parser("serve", help="migrate, then serve the API with a worker (the default)")
+    commands.add_parser("worker", help="run background processing only (as many as needed)")
     migrate_cmd = commands.add_parser("migrate", help="apply pending migrations, or roll back")
     migrate_cmd.add_argument("--rollback", type=int, metavar="N", help="roll back the N most recent migrations")
     token_cmd = commands.add_parser("token", help="print a bearer token signed with the configured secret")
     token_cmd.add_argument("user_id", metavar="USER_ID")
     token_cmd.add_argument("--admin", action="store_true", help="give the token the admin role")
+    token_cmd.add_argument("--email", help="put this address in the token's email claim")
     return root
 
 
@@ -118,8 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "migrate":
             migrate(settings, args.rollback)
+        elif args.command == "worker":
+            work(settings)
         elif args.command == "token":
-            token(settings, args.user_id, args.admin)
+            token(settings, args.user_id, args.admin, args.email)
         else:
             serve(settings)
     except ValueError as exc:

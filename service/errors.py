@@ -85,9 +85,10 @@ def _validation_details(extra: Any) -> list[FieldError]:
     return details
 
 
+_FOR_PATH = re.compile(r" for path \S+$")
+
+
 def _validation_summary(details: list[FieldError]) -> str:
-    if not details:
-        return "Invalid request"
     first = details[0]
     if first.message.startswith(("is ", "must ")):
         return f"{first.field} {first.message}"
@@ -100,8 +101,9 @@ def http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Res
         return _error_response(exc.status_code, ErrorBody(error=exc.detail, details=details))
     if isinstance(exc, ValidationException):
         details = _validation_details(exc.extra)
-        detail = exc.detail
-        message = detail if detail.startswith("JSON is malformed") else _validation_summary(details)
+        # Without details Litestar's own message is the useful one ("JSON is malformed: ...",
+        # "Missing required query parameter 'x' for path /y"); the path adds nothing.
+        message = _validation_summary(details) if details else _FOR_PATH.sub("", exc.detail)
         return _error_response(exc.status_code, ErrorBody(error=message, details=details or None))
     return _error_response(exc.status_code, ErrorBody(error=exc.detail), headers=exc.headers)
 

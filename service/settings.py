@@ -40,6 +40,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_000_000
 
+    # `python main.py` also runs a background worker in the API process unless this is false.
+    run_worker: bool = True
+
+    email_backend: Literal["log", "smtp"] = "log"
+    email_from: str = "Influencer Platform <no-reply@localhost>"
+    dashboard_url: str = "http://localhost:3000/"
+    smtp_host: str = "localhost"
+    smtp_port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 587
+    smtp_tls: Literal["starttls", "tls", "none"] = "starttls"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url is None

@@ -3,6 +3,7 @@
 import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -39,7 +40,7 @@ def dsn(postgres_dsn: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings(dsn: str) -> Settings:
-    return Settings(database_url=dsn, auth_jwt_secret=SECRET, db_pool_max_size=5, access_log=False)
+    return Settings(database_url=dsn, auth_jwt_secret=SECRET, db_pool_max_size=5, access_log=False, run_worker=False)
 
 
 @pytest.fixture(scope="session")
@@ -66,10 +67,10 @@ TokenFactory = Callable[..., dict[str, str]]
 
 @pytest.fixture(scope="session")
 def auth_for(verifier: TokenVerifier) -> TokenFactory:
-    """Authorization headers for a user id (admin=True for an admin token)."""
+    """Authorization headers for a user id (admin=True for an admin token, email= for the claim)."""
 
-    def headers(user_id: str, *, admin: bool = False) -> dict[str, str]:
-        return {"Authorization": f"Bearer {verifier.issue(user_id, admin=admin)}"}
+    def headers(user_id: str, *, admin: bool = False, email: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {verifier.issue(user_id, admin=admin, email=email)}"}
 
     return headers
 
@@ -100,14 +101,33 @@ def database_url(dsn: str, database: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
-@pytest.fixture
-async def empty_database(postgres_dsn: str) -> AsyncIterator[str]:
+@asynccontextmanager
+async def scratch_database(server_dsn: str) -> AsyncIterator[str]:
     """A new, empty database on the test server, dropped afterwards."""
     name = f"scratch_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_dsn)
+    admin = await asyncpg.connect(server_dsn)
     try:
         await admin.execute(f'CREATE DATABASE "{name}"')
-        yield database_url(postgres_dsn, name)
+        yield database_url(server_dsn, name)
         await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@pytest.fixture
+async def empty_database(postgres_dsn: str) -> AsyncIterator[str]:
+    async with scratch_database(postgres_dsn) as dsn:
+        yield dsn
+
+
+@pytest.fixture(scope="module")
+async def module_database(postgres_dsn: str) -> AsyncIterator[str]:
+    """A migrated database of the test module's own, for work that scans whole tables."""
+    async with scratch_database(postgres_dsn) as dsn:
+        apply_pending(dsn)
+        yield dsn
+
+
+@pytest.fixture
+def admin_auth(auth_for: TokenFactory) -> dict[str, str]:
+    return auth_for(f"admin_{uuid.uuid4().hex}", admin=True)

@@ -45,3 +45,29 @@ SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid;
 -- name: user_tables()
 -- Tables of the public schema, for checking that a rollback removes everything.
 SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%' ORDER BY 1;
+
+-- name: email_state(user_id, email_type)$
+-- The delivery state of one email of a user.
+SELECT email_schedule_status -> :email_type::text FROM user_profiles WHERE user_id = :user_id;
+
+-- name: make_email_due_now(user_id, email_type)!
+-- Fast-forward an email: its retry time and its lease are over.
+UPDATE user_profiles
+SET email_schedule_status = jsonb_set(
+    email_schedule_status,
+    ARRAY[:email_type::text],
+    (email_schedule_status -> :email_type::text)
+    || jsonb_build_object('nextAttemptAt', now() - interval '1 second', 'leaseUntil', now() - interval '1 second')
+)
+WHERE user_id = :user_id;
+
+-- name: store_raw_config(category, key, value, value_type, is_hot_reloadable)!
+-- A configuration row as is, bypassing the admin API's validation.
+INSERT INTO system_configurations (category, key, value, value_type, is_hot_reloadable)
+VALUES (:category, :key, :value, :value_type, :is_hot_reloadable)
+ON CONFLICT (category, key) DO UPDATE
+SET value = excluded.value, value_type = excluded.value_type, is_hot_reloadable = excluded.is_hot_reloadable;
+
+-- name: count_profiles(user_id)$
+-- How many profiles a user has (at most one, by the unique constraint).
+SELECT count(*) FROM user_profiles WHERE user_id = :user_id;

@@ -1,0 +1,150 @@
+"""Administration routes (admin token): system configuration and profiles by email status."""
+
+import re
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Response, delete, get, put
+from litestar.datastructures import State
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from service.api.onboarding import Profile
+from service.api.shapes import Message, Shape, documented, errors, json_response
+from service.auth import admin_only
+from service.database import connection, queries, transaction
+from service.errors import InvalidInput
+from service.system_config import DEFAULTS, ValueType, parse_value
+
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+CATEGORY_MAX = 50
+KEY_MAX = 100
+
+ConfigValue = str | int | float | bool | list[Any] | dict[str, Any]
+EmailStatus = Literal["scheduled", "sending", "sent", "failed"]
+
+
+class ConfigUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    value: ConfigValue
+    value_type: ValueType
+    description: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    is_hot_reloadable: bool | None = None
+
+
+class ConfigEntry(Shape):
+    category: str
+    key: str
+    value: str
+    value_type: ValueType
+    description: str | None
+    is_hot_reloadable: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ConfigList(Shape):
+    configs: list[ConfigEntry]
+
+
+class ProfileList(Shape):
+    profiles: list[Profile]
+
+
+def checked_name(value: str, field: str, max_length: int) -> str:
+    """A category, key or email type: lower_snake_case, starting with a letter."""
+    if not NAME_PATTERN.fullmatch(value) or len(value) > max_length:
+        raise InvalidInput(field, f"must be lower_snake_case, starting with a letter, at most {max_length} characters")
+    return value
+
+
+def stored_text(value: ConfigValue, value_type: str) -> str:
+    """The text form a value is stored in; JSON values may be given as JSON."""
+    if value_type == "json" and not isinstance(value, str):
+        return msgspec.json.encode(value).decode()
+    if isinstance(value, list | dict):
+        raise InvalidInput("value", f"must be a string, number or boolean for valueType {value_type}")
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def checked_value(category: str, key: str, data: ConfigUpdate) -> str:
+    """The text to store; InvalidInput when it does not parse as its type or the key has another type."""
+    declared = DEFAULTS.get((category, key))
+    if declared is not None and declared.value_type != data.value_type:
+        raise InvalidInput("valueType", f"{category}.{key} is read as a {declared.value_type}")
+    text = stored_text(data.value, data.value_type)
+    try:
+        parse_value(data.value_type, text)
+    except ValueError as exc:
+        raise InvalidInput("value", str(exc)) from None
+    return text
+
+
+class AdminController(Controller):
+    path = "/api/admin"
+    tags = ["administration"]  # noqa: RUF012 (Litestar reads these class attributes)
+    guards = [admin_only]  # noqa: RUF012
+
+    @get("/config", responses={**documented(200, ConfigList, "Stored entries"), **errors(403)})
+    async def list_config(self, state: State) -> Response[bytes]:
+        """Every stored configuration entry (keys not stored use their code defaults, see the README)."""
+        async with connection(state) as db:
+            return json_response(await queries.list_config_entries(db))
+
+    @put(
+        "/config/{category:str}/{key:str}",
+        responses={**documented(200, ConfigEntry, "The stored entry"), **errors(400, 403, 413)},
+    )
+    async def put_config(
+        self, state: State, category: FromPath[str], key: FromPath[str], data: JSONBody[ConfigUpdate]
+    ) -> Response[bytes]:
+        """Create or replace an entry; `value` must parse as `valueType`."""
+        checked_name(category, "category", CATEGORY_MAX)
+        checked_name(key, "key", KEY_MAX)
+        text = checked_value(category, key, data)
+        async with transaction(state) as tx:
+            entry = await queries.upsert_config_entry(
+                tx,
+                category=category,
+                key=key,
+                value=text,
+                value_type=data.value_type,
+                description=data.description,
+                is_hot_reloadable=data.is_hot_reloadable,
+            )
+        state.config.forget(category, key)
+        return json_response(entry)
+
+    @delete(
+        "/config/{category:str}/{key:str}",
+        status_code=200,
+        responses={**documented(200, Message, "Deleted; the code default applies again"), **errors(400, 403, 404)},
+    )
+    async def delete_config(self, state: State, category: FromPath[str], key: FromPath[str]) -> Message:
+        """Remove an entry, so that its code default applies again."""
+        checked_name(category, "category", CATEGORY_MAX)
+        checked_name(key, "key", KEY_MAX)
+        async with transaction(state) as tx:
+            deleted = await queries.delete_config_entry(tx, category=category, key=key)
+        if deleted is None:
+            raise NotFoundException(f"No configuration entry {category}.{key}")
+        state.config.forget(category, key)
+        return Message(message=f"Configuration entry {category}.{key} deleted")
+
+    @get("/profiles", responses={**documented(200, ProfileList, "Matching profiles"), **errors(400, 403)})
+    async def list_profiles(
+        self,
+        state: State,
+        email_type: Annotated[str, QueryParameter(name="emailType", description="e.g. welcome")],
+        email_status: Annotated[EmailStatus | None, QueryParameter(name="emailStatus")] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000, description="At most this many, newest first")] = 100,
+    ) -> Response[bytes]:
+        """Profiles whose email of `emailType` exists, or is in `emailStatus`, newest first."""
+        checked_name(email_type, "emailType", CATEGORY_MAX)
+        async with connection(state) as db:
+            profiles = await queries.list_profiles_by_email_status(
+                db, email_type=email_type, email_status=email_status, page_size=limit
+            )
+        return json_response(profiles)

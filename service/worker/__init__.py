@@ -1,0 +1,1 @@
+"""Background work: a loop of tasks, each taking one unit of work per step."""
