@@ -11,6 +11,7 @@ from litestar.testing import AsyncTestClient
 from service.api.admin import ConfigEntry, ConfigList, ProfileList
 from service.database import queries
 from tests.conftest import TokenFactory
+from tests.plans import plan_of
 
 Client = AsyncTestClient[Any]
 
@@ -163,3 +164,11 @@ async def test_a_refused_put_changes_nothing(
     )
     listed = (await client.get("/api/admin/config", headers=admin_auth)).json()["configs"]
     assert not [e for e in listed if e["key"] == "guarded"]
+
+
+async def test_the_email_status_filter_is_served_by_the_gin_index(pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        plan = await plan_of(
+            conn, "list_profiles_by_email_status", email_type="welcome", email_status="sent", page_size=10
+        )
+    assert "user_profiles_email_status_gin" in plan

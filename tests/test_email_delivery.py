@@ -23,6 +23,7 @@ from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.email_delivery import NO_ADDRESS, WELCOME, WelcomeEmailDelivery
 from tests.factories import fixtures
+from tests.plans import plan_of
 
 
 class Mailbox:
@@ -338,3 +339,9 @@ def test_the_template_escapes_html() -> None:
     assert html is not None
     assert "<script>" not in html.get_content()
     assert "A &amp; B" in html.get_content()
+
+
+async def test_claiming_is_served_by_the_gin_index(outbox_pool: asyncpg.Pool) -> None:
+    async with outbox_pool.acquire() as conn:
+        plan = await plan_of(conn, "claim_due_email", email_type=WELCOME, lease_seconds=30)
+    assert "user_profiles_email_status_gin" in plan

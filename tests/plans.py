@@ -1,0 +1,18 @@
+"""EXPLAIN of the service's own named queries, for tests that check index use."""
+
+from typing import Any
+
+import asyncpg
+
+from service.database import queries
+
+
+async def plan_of(conn: asyncpg.Connection, name: str, **params: Any) -> str:
+    """The text plan of named query `name` with `params` (a generic plan, as prepared statements get)."""
+    query = getattr(queries, name)
+    order = queries.driver_adapter.var_sorted[name]
+    async with conn.transaction():
+        await conn.execute("SET LOCAL enable_seqscan = off")
+        await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        rows = await conn.fetch(f"EXPLAIN {query.sql}", *[params[p] for p in order])
+    return "\n".join(row[0] for row in rows)
