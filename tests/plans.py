@@ -3,11 +3,12 @@
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from service.database import queries
 
 
-async def plan_of(conn: asyncpg.Connection, name: str, **params: Any) -> str:
+async def plan_of(conn: asyncpg.Connection | PoolConnectionProxy, name: str, **params: Any) -> str:
     """The text plan of named query `name` with `params` (a generic plan, as prepared statements get)."""
     query = getattr(queries, name)
     order = queries.driver_adapter.var_sorted[name]
