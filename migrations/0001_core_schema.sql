@@ -74,6 +74,7 @@ CREATE TABLE scraping_jobs (
     processed_results integer NOT NULL DEFAULT 0 CHECK (processed_results >= 0),
     progress numeric(5, 2) NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
     cursor integer NOT NULL DEFAULT 0 CHECK (cursor >= 0),
+    provider_cursor text,
     qstash_message_id text,
     search_params jsonb CHECK (search_params IS NULL OR jsonb_typeof(search_params) = 'object'),
     error text,
@@ -82,7 +83,12 @@ CREATE TABLE scraping_jobs (
     started_at timestamptz,
     completed_at timestamptz,
     updated_at timestamptz NOT NULL DEFAULT now(),
-    CHECK (keywords IS NOT NULL OR target_username IS NOT NULL)
+    locked_by text,
+    locked_until timestamptz,
+    attempts integer NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+    next_attempt_at timestamptz,
+    CHECK (keywords IS NOT NULL OR target_username IS NOT NULL),
+    CHECK ((locked_by IS NULL) = (locked_until IS NULL))
 );
 
 COMMENT ON TABLE scraping_jobs IS
@@ -95,30 +101,42 @@ COMMENT ON COLUMN scraping_jobs.run_id IS 'Provider-side identifier of the curre
 COMMENT ON COLUMN scraping_jobs.processed_runs IS 'Provider calls made so far (each call is one step).';
 COMMENT ON COLUMN scraping_jobs.processed_results IS 'Creators stored so far over all result pages.';
 COMMENT ON COLUMN scraping_jobs.progress IS 'Percentage 0-100; never decreases while the job runs.';
-COMMENT ON COLUMN scraping_jobs.cursor IS 'Provider page cursor of the next step; advanced with each stored page.';
+COMMENT ON COLUMN scraping_jobs.cursor IS
+    'Number of the next result page (0 for the first); advanced by each step, so it doubles as the step guard.';
+COMMENT ON COLUMN scraping_jobs.provider_cursor IS
+    'The provider''s own continuation token for the next page (opaque; NULL before the first page).';
 COMMENT ON COLUMN scraping_jobs.qstash_message_id IS
     'Legacy: message id of the old QStash scheduler. Nothing writes it any more.';
 COMMENT ON COLUMN scraping_jobs.search_params IS 'Extra provider parameters and end-of-run notes (JSON object).';
 COMMENT ON COLUMN scraping_jobs.timeout_at IS 'The job ends with status timeout if it is still running at this time.';
+COMMENT ON COLUMN scraping_jobs.locked_by IS 'The worker holding the job (with locked_until); NULL when no one does.';
+COMMENT ON COLUMN scraping_jobs.locked_until IS 'Lease expiry: after it, any worker may take the job over from its last committed step.';
+COMMENT ON COLUMN scraping_jobs.attempts IS 'Failed provider calls in a row for the current step (reset by each stored page).';
+COMMENT ON COLUMN scraping_jobs.next_attempt_at IS 'Retry backoff: the job is not claimed again before this time.';
 
 -- Serves a user's newest-first job listings and keyword search ordering.
 CREATE INDEX scraping_jobs_user_created_idx ON scraping_jobs (user_id, created_at DESC, id DESC);
 -- Serves a campaign's jobs newest first, its latest job, and the cascade from campaigns.
 CREATE INDEX scraping_jobs_campaign_created_idx ON scraping_jobs (campaign_id, created_at DESC, id DESC);
+-- The work queue: only unfinished jobs, oldest first (claim_next_job, sweep_timed_out_jobs).
+CREATE INDEX scraping_jobs_unfinished_idx ON scraping_jobs (created_at) WHERE status IN ('pending', 'processing');
 
 CREATE TABLE scraping_results (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     job_id uuid NOT NULL REFERENCES scraping_jobs (id) ON DELETE CASCADE,
+    page integer NOT NULL CHECK (page >= 0),
     creators jsonb NOT NULL CHECK (jsonb_typeof(creators) = 'array'),
-    created_at timestamptz NOT NULL DEFAULT now()
+    created_at timestamptz NOT NULL DEFAULT now(),
+    -- One row per step: a step that is done twice cannot store its page twice.
+    -- Also serves a job's result pages in order, and the cascade from scraping_jobs.
+    CONSTRAINT scraping_results_job_page_key UNIQUE (job_id, page)
 );
 
 COMMENT ON TABLE scraping_results IS 'One page of creators returned by one provider call of a job.';
+COMMENT ON COLUMN scraping_results.page IS 'The job step that stored this page (the job''s cursor at the time).';
 COMMENT ON COLUMN scraping_results.creators IS
     'JSON array of {creator:{name,followers,avatarUrl,bio,emails}, video:{description,url,statistics}, hashtags, platform}.';
 
--- Serves a job's result pages in order, and the cascade from scraping_jobs.
-CREATE INDEX scraping_results_job_created_idx ON scraping_results (job_id, created_at, id);
 
 CREATE TABLE system_configurations (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

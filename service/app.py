@@ -12,16 +12,18 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service.api.admin import AdminController
 from service.api.campaigns import CampaignController
+from service.api.jobs import JOB_PROGRESS_CHANNEL, JobController, ScrapingController
 from service.api.onboarding import OnboardingController, get_profile
 from service.api.operations import health, ready
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool
 from service.errors import EXCEPTION_HANDLERS
 from service.migrations import migration_ids
+from service.notifications import Listener
 from service.openapi import BEARER_SCHEME, openapi_config, swagger_assets_router
 from service.settings import Settings
 from service.system_config import SystemConfig
-from service.worker.runner import build_worker
+from service.worker.runner import NEW_JOB_CHANNEL, Worker
 
 # Routes reachable without a token (anchored: they are matched anywhere in the path).
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
@@ -42,19 +44,29 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         await verifier.refresh_jwks()
         pool = app.state.pool = await create_pool(dsn, settings)
         config = app.state.config = SystemConfig(pool)
+        listener = app.state.listener = Listener(dsn, settings, [JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL])
         stop = asyncio.Event()
-        worker = asyncio.create_task(build_worker(pool, config, settings).run(stop)) if settings.run_worker else None
+        background = [asyncio.create_task(listener.run(stop))]
+        if settings.run_worker:
+            worker = Worker(pool, config, settings, listener=listener)
+            background.append(asyncio.create_task(worker.run(stop)))
         try:
             yield
         finally:
             stop.set()
-            if worker is not None:
-                await worker  # the step in progress finishes first
+            await asyncio.gather(*background)  # the worker finishes its step in progress first
             await pool.close()
 
     api = Router(
         path="/",
-        route_handlers=[CampaignController, OnboardingController, get_profile, AdminController],
+        route_handlers=[
+            CampaignController,
+            ScrapingController,
+            JobController,
+            OnboardingController,
+            get_profile,
+            AdminController,
+        ],
         security=[{BEARER_SCHEME: []}],
     )
     metrics = PrometheusConfig(app_name="influencer", prefix="http", group_path=True, exclude=["^/metrics$"])

@@ -76,12 +76,12 @@ def serve(settings: Settings) -> None:
         uvicorn.Server(config).run()
 
 
-def work(settings: Settings) -> None:
+def work(settings: Settings, concurrency: int | None) -> None:
     """Background processing only: runs until SIGINT or SIGTERM, finishing the step in progress."""
     from service.worker.runner import run_worker_process
 
     with database(settings) as dsn:
-        uvloop.run(run_worker_process(settings, dsn))
+        uvloop.run(run_worker_process(settings, dsn, concurrency))
 
 
 def migrate(settings: Settings, rollback: int | None) -> None:
@@ -108,7 +108,10 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="python main.py", description="Influencer platform backend.")
     commands = root.add_subparsers(dest="command")
     commands.add_parser("serve", help="migrate, then serve the API with a worker (the default)")
-    commands.add_parser("worker", help="run background processing only (as many as needed)")
+    worker_cmd = commands.add_parser("worker", help="run background processing only (as many as needed)")
+    worker_cmd.add_argument(
+        "--concurrency", type=int, metavar="N", help="jobs advanced at the same time (default WORKER_CONCURRENCY)"
+    )
     migrate_cmd = commands.add_parser("migrate", help="apply pending migrations, or roll back")
     migrate_cmd.add_argument("--rollback", type=int, metavar="N", help="roll back the N most recent migrations")
     token_cmd = commands.add_parser("token", help="print a bearer token signed with the configured secret")
@@ -130,7 +133,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             migrate(settings, args.rollback)
         elif args.command == "worker":
-            work(settings)
+            if args.concurrency is not None and not 1 <= args.concurrency <= 64:
+                print("error: --concurrency must be between 1 and 64", file=sys.stderr)
+                return 2
+            work(settings, args.concurrency)
         elif args.command == "token":
             token(settings, args.user_id, args.admin, args.email)
         else:

@@ -42,6 +42,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     # `python main.py` also runs a background worker in the API process unless this is false.
     run_worker: bool = True
+    # Jobs one worker process advances at the same time (`python main.py worker --concurrency N`).
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+
+    provider: Literal["simulated", "scrapecreators"] = "simulated"
+    simulated_latency_ms: Annotated[float, msgspec.Meta(ge=0)] = 300.0
+    simulated_failure_rate: Annotated[float, msgspec.Meta(ge=0, le=1)] = 0.0
+    scrapecreators_base_url: str = "https://api.scrapecreators.com"
+    scrapecreators_api_key: str | None = None
+    provider_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 20.0
 
     email_backend: Literal["log", "smtp"] = "log"
     email_from: str = "Influencer Platform <no-reply@localhost>"

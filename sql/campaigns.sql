@@ -76,7 +76,7 @@ SELECT
 -- name: get_campaign_detail(user_id, campaign_id)$
 -- A campaign with all its jobs (newest first), each with its result pages
 -- (oldest first), as API JSON text; NULL when absent or not the user's.
--- Index: primary key, scraping_jobs_campaign_created_idx, scraping_results_job_created_idx.
+-- Index: primary key, scraping_jobs_campaign_created_idx, scraping_results_job_page_key.
 SELECT (
     campaign_json(c)
     || jsonb_build_object('scrapingJobs', coalesce(jobs.list, '[]'::jsonb))
@@ -89,7 +89,7 @@ LEFT JOIN LATERAL (
     ) AS list
     FROM scraping_jobs AS j
     LEFT JOIN LATERAL (
-        SELECT jsonb_agg(result_json(r) ORDER BY r.created_at, r.id) AS list
+        SELECT jsonb_agg(result_json(r) ORDER BY r.page) AS list
         FROM scraping_results AS r
         WHERE r.job_id = j.id
     ) AS results ON true

@@ -49,7 +49,7 @@ async def add_job(
                 }
                 for i in range(creators_per_page)
             ]
-            await fixtures.insert_result_fixture(conn, job_id=job_id, creators=creators)
+            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=creators)
     return str(job_id)
 
 

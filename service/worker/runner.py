@@ -1,19 +1,35 @@
-"""The worker loop: run every task's step until none has work, then wait a poll interval."""
+"""The worker: job slots, email delivery and the timeout sweep, each a loop of steps.
+
+A loop runs its task's step while there is work, and otherwise waits for a
+notification (new job) or the poll interval, whichever comes first. A step in
+progress always finishes; `stop` ends the loops between steps.
+"""
 
 import asyncio
 import contextlib
 import logging
+import os
 import signal
+import socket
+import uuid
+from collections.abc import Iterator
 from typing import Protocol
 
 import asyncpg
 
+from service.database import queries
 from service.email import sender_for
+from service.notifications import Listener
+from service.providers.base import Provider
+from service.providers.factory import provider_for
 from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.email_delivery import WelcomeEmailDelivery
+from service.worker.jobs import JobProcessor
 
 log = logging.getLogger(__name__)
+
+NEW_JOB_CHANNEL = "scraping_jobs"
 
 
 class Task(Protocol):
@@ -22,37 +38,93 @@ class Task(Protocol):
         ...
 
 
-class Worker:
-    """Runs its tasks until `stop` is set; a step in progress always finishes."""
+class TimeoutSweep:
+    """Ends jobs past their timeout_at, whether or not a worker holds them."""
 
-    def __init__(self, tasks: list[Task], config: SystemConfig) -> None:
-        self._tasks = tasks
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def step(self) -> bool:
+        async with self._pool.acquire() as conn:
+            swept = await queries.sweep_timed_out_jobs(conn)
+        if swept:
+            log.warning("%d job(s) timed out", swept)
+        return False  # once per poll interval is enough
+
+
+async def run_loop(task: Task, stop: asyncio.Event, config: SystemConfig, wake: asyncio.Event | None = None) -> None:
+    while not stop.is_set():
+        try:
+            busy = await task.step()
+        except Exception:
+            # A failing step must not stop the worker: what it held stays claimed
+            # until its lease runs out and is then taken up again.
+            log.exception("worker step of %s failed", type(task).__name__)
+            busy = False
+        if busy or stop.is_set():
+            continue
+        poll = await config.duration("worker", "poll_interval")
+        waits = [stop.wait()] + ([wake.wait()] if wake is not None else [])
+        tasks = [asyncio.ensure_future(w) for w in waits]
+        await asyncio.wait(tasks, timeout=poll.total_seconds(), return_when=asyncio.FIRST_COMPLETED)
+        for pending in tasks:
+            pending.cancel()
+        if wake is not None:
+            wake.clear()
+
+
+class Worker:
+    """All background work of one process."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        config: SystemConfig,
+        settings: Settings,
+        *,
+        listener: Listener | None = None,
+        concurrency: int | None = None,
+        provider: Provider | None = None,
+    ) -> None:
+        self._pool = pool
         self._config = config
+        self._settings = settings
+        self._listener = listener
+        self._concurrency = concurrency or settings.worker_concurrency
+        self._provider = provider
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+    @contextlib.contextmanager
+    def _new_job_wakeups(self) -> Iterator[asyncio.Event | None]:
+        if self._listener is None:
+            yield None
+        else:
+            with self._listener.subscribe(NEW_JOB_CHANNEL) as wake:
+                yield wake
+
+    async def _job_slot(self, slot: int, provider: Provider, stop: asyncio.Event) -> None:
+        processor = JobProcessor(self._pool, self._config, provider, f"{self.worker_id}/{slot}", stop)
+        with self._new_job_wakeups() as wake:
+            await run_loop(processor, stop, self._config, wake)
 
     async def run(self, stop: asyncio.Event) -> None:
-        log.info("worker started with %d task(s)", len(self._tasks))
-        while not stop.is_set():
-            busy = False
-            for task in self._tasks:
-                try:
-                    busy = await task.step() or busy
-                except Exception:
-                    # One failing step must not stop the worker; the unit of work stays
-                    # claimed until its lease runs out and is then picked up again.
-                    log.exception("worker step of %s failed", type(task).__name__)
-            if not busy:
-                poll = await self._config.duration("worker", "poll_interval")
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll.total_seconds())
-        log.info("worker stopped")
+        provider = self._provider or provider_for(self._settings)
+        email = WelcomeEmailDelivery(self._pool, self._config, sender_for(self._settings), self._settings)
+        log.info("worker %s started with %d job slot(s)", self.worker_id, self._concurrency)
+        try:
+            await asyncio.gather(
+                run_loop(email, stop, self._config),
+                run_loop(TimeoutSweep(self._pool), stop, self._config),
+                *(self._job_slot(slot, provider, stop) for slot in range(self._concurrency)),
+            )
+        finally:
+            if self._provider is None:
+                await provider.close()
+            log.info("worker %s stopped", self.worker_id)
 
 
-def build_worker(pool: asyncpg.Pool, config: SystemConfig, settings: Settings) -> Worker:
-    return Worker([WelcomeEmailDelivery(pool, config, sender_for(settings), settings)], config)
-
-
-async def run_worker_process(settings: Settings, dsn: str) -> None:
-    """`python main.py worker`: the worker with its own pool, stopped by SIGINT or SIGTERM."""
+async def run_worker_process(settings: Settings, dsn: str, concurrency: int | None = None) -> None:
+    """`python main.py worker`: a worker with its own pool, stopped by SIGINT or SIGTERM."""
     from service.database import configure_query_timing, create_pool
 
     configure_query_timing(settings)
@@ -62,7 +134,8 @@ async def run_worker_process(settings: Settings, dsn: str) -> None:
         loop.add_signal_handler(signum, stop.set)
     pool = await create_pool(dsn, settings)
     try:
-        config = SystemConfig(pool)
-        await build_worker(pool, config, settings).run(stop)
+        listener = Listener(dsn, settings, [NEW_JOB_CHANNEL])
+        worker = Worker(pool, SystemConfig(pool), settings, listener=listener, concurrency=concurrency)
+        await asyncio.gather(listener.run(stop), worker.run(stop))
     finally:
         await pool.close()

@@ -7,9 +7,9 @@ INSERT INTO scraping_jobs (user_id, campaign_id, keywords, platform, status, pro
 VALUES (:user_id, :campaign_id, :keywords, 'TikTok', :status, :processed_results)
 RETURNING id;
 
--- name: insert_result_fixture(job_id, creators)!
+-- name: insert_result_fixture(job_id, page, creators)!
 -- One result page of a job.
-INSERT INTO scraping_results (job_id, creators) VALUES (:job_id, :creators);
+INSERT INTO scraping_results (job_id, page, creators) VALUES (:job_id, :page, :creators);
 
 -- name: snapshot_campaign(campaign_id)$
 -- Everything stored about a campaign, its jobs and results, for before/after comparisons.

@@ -1,0 +1,1 @@
+"""Scraping providers: where a job's pages of creators come from."""

@@ -1,0 +1,133 @@
+"""Advancing scraping jobs: one provider call and one transaction per step."""
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import Any, Literal
+
+import asyncpg
+import msgspec
+
+from service.database import queries
+from service.email import retry_delay
+from service.providers.base import Creator, Page, Provider, ProviderError, SearchSpec
+from service.system_config import SystemConfig
+
+log = logging.getLogger(__name__)
+
+StopReason = Literal["target_reached", "no_more_results", "budget_exhausted"]
+
+
+class Progress(msgspec.Struct):
+    """Where a job stands after its last committed step."""
+
+    cursor: int
+    provider_cursor: str | None
+    processed_runs: int
+    processed_results: int
+
+
+def plan_step(progress: Progress, page: Page, target: int, budget: int) -> tuple[list[Creator], StopReason | None]:
+    """The creators to store from `page` (never past the target) and whether this step ends the job."""
+    creators = page.creators[: max(target - progress.processed_results, 0)]
+    if progress.processed_results + len(creators) >= target:
+        return creators, "target_reached"
+    if not page.has_more or page.next_cursor is None:
+        return creators, "no_more_results"
+    if progress.processed_runs + 1 >= budget:
+        return creators, "budget_exhausted"
+    return creators, None
+
+
+class JobProcessor:
+    """One worker slot: claims a job and advances it step by step until it ends.
+
+    Between steps it checks `stop`; when set, it gives the job back and returns,
+    so another worker goes on from the last committed step at once.
+    """
+
+    def __init__(
+        self, pool: asyncpg.Pool, config: SystemConfig, provider: Provider, worker_id: str, stop: asyncio.Event
+    ) -> None:
+        self._pool = pool
+        self._config = config
+        self._provider = provider
+        self._worker_id = worker_id
+        self._stop = stop
+
+    async def step(self) -> bool:
+        """Claim one job and work on it; False when no job was waiting."""
+        lease = await self._config.duration("worker", "lease_duration")
+        async with self._pool.acquire() as conn:
+            job = await queries.claim_next_job(conn, worker_id=self._worker_id, lease_seconds=lease.total_seconds())
+        if job is None:
+            return False
+        # Read on every claim, so that an admin's change applies to the next job.
+        budget = int(await self._config.number("api_limits", f"max_api_calls_{job['platform'].lower()}"))
+        await self._advance(job, budget, lease)
+        return True
+
+    async def _advance(self, job: asyncpg.Record, budget: int, lease: timedelta) -> None:
+        job_id = job["id"]
+        spec = SearchSpec(
+            platform=job["platform"],
+            keywords=job["keywords"],
+            target_username=job["target_username"],
+            region=job["region"],
+        )
+        progress = msgspec.convert(dict(job), Progress)
+        attempts = job["attempts"]  # failed calls for the current page
+        while True:
+            if self._stop.is_set():
+                async with self._pool.acquire() as conn:
+                    await queries.release_job(conn, job_id=job_id, worker_id=self._worker_id)
+                log.info("job %s released: the worker is stopping", job_id)
+                return
+            if progress.processed_runs >= budget:
+                async with self._pool.acquire() as conn:
+                    await queries.complete_job_early(
+                        conn, job_id=job_id, worker_id=self._worker_id, stop_reason="budget_exhausted"
+                    )
+                return
+            try:
+                page = await self._provider.search(spec, progress.provider_cursor)
+            except ProviderError as exc:
+                await self._after_failure(job_id, attempts + 1, exc)
+                return
+            creators, stop_reason = plan_step(progress, page, job["target_results"], budget)
+            async with self._pool.acquire() as conn:
+                row = await queries.record_job_page(
+                    conn,
+                    job_id=job_id,
+                    worker_id=self._worker_id,
+                    page=progress.cursor,
+                    creators=creators,
+                    next_provider_cursor=page.next_cursor,
+                    stop_reason=stop_reason,
+                    lease_seconds=lease.total_seconds(),
+                )
+            if row is None:
+                log.info("job %s is no longer this worker's (cancelled, timed out or taken over)", job_id)
+                return
+            if row["status"] != "processing":
+                log.info("job %s completed: %s", job_id, stop_reason)
+                return
+            progress = msgspec.convert(dict(row), Progress)
+            attempts = 0
+
+    async def _after_failure(self, job_id: Any, attempt: int, exc: ProviderError) -> None:
+        max_attempts = int(await self._config.number("worker", "max_step_attempts"))
+        async with self._pool.acquire() as conn:
+            if exc.retryable and attempt < max_attempts:
+                delay = retry_delay(
+                    attempt,
+                    await self._config.duration("worker", "retry_base_delay"),
+                    await self._config.duration("worker", "retry_max_delay"),
+                )
+                log.warning("job %s: provider failed (attempt %d), retrying in %s: %s", job_id, attempt, delay, exc)
+                await queries.retry_job_later(
+                    conn, job_id=job_id, worker_id=self._worker_id, delay_seconds=delay.total_seconds()
+                )
+            else:
+                log.error("job %s failed after %d attempt(s): %s", job_id, attempt, exc)
+                await queries.fail_job(conn, job_id=job_id, worker_id=self._worker_id, error=str(exc))
