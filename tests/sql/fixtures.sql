@@ -71,3 +71,28 @@ SET value = excluded.value, value_type = excluded.value_type, is_hot_reloadable 
 -- name: count_profiles(user_id)$
 -- How many profiles a user has (at most one, by the unique constraint).
 SELECT count(*) FROM user_profiles WHERE user_id = :user_id;
+
+-- name: job_row(job_id)^
+-- The internal columns of a job (lease, attempts) that the API does not show.
+SELECT status, locked_by, locked_until, attempts, next_attempt_at, cursor, processed_runs, progress
+FROM scraping_jobs WHERE id = :job_id;
+
+-- name: job_pages(job_id)
+-- A job's stored pages in order, with their creators.
+SELECT page, creators FROM scraping_results WHERE job_id = :job_id ORDER BY page;
+
+-- name: age_job(job_id, days)!
+-- Pretend a job was created some days ago (for cleanup).
+UPDATE scraping_jobs SET created_at = now() - make_interval(days => :days::integer) WHERE id = :job_id;
+
+-- name: expire_job(job_id)!
+-- Move a job's time limit into the past.
+UPDATE scraping_jobs SET timeout_at = now() - interval '1 second' WHERE id = :job_id;
+
+-- name: unfinished_jobs()$
+-- How many jobs are pending or processing in the whole database.
+SELECT count(*) FROM scraping_jobs WHERE status IN ('pending', 'processing');
+
+-- name: job_owner(job_id)$
+-- The user a job belongs to.
+SELECT user_id FROM scraping_jobs WHERE id = :job_id;

@@ -1,0 +1,371 @@
+"""The job worker against a database of its own: runs, concurrency, crashes, cancels, timeouts, failures."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.auth import TokenVerifier
+from service.database import create_pool, queries
+from service.paths import PROJECT_ROOT
+from service.providers.base import Page, ProviderError, SearchSpec
+from service.providers.simulated import SimulatedProvider
+from service.settings import Settings
+from service.system_config import SystemConfig
+from service.worker.jobs import Progress, plan_step
+from service.worker.runner import TimeoutSweep, Worker
+from tests.factories import fixtures
+
+Job = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def worker_settings(module_database: str) -> Settings:
+    return Settings(
+        database_url=module_database,
+        auth_jwt_secret="w" * 40,
+        run_worker=False,
+        access_log=False,
+        simulated_latency_ms=0,
+    )
+
+
+async def set_config(pool: asyncpg.Pool, category: str, key: str, value: str, value_type: str = "duration") -> None:
+    async with pool.acquire() as conn:
+        await fixtures.store_raw_config(
+            conn, category=category, key=key, value=value, value_type=value_type, is_hot_reloadable=True
+        )
+
+
+@pytest.fixture(scope="module")
+async def db(module_database: str, worker_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    db_pool = await create_pool(module_database, worker_settings)
+    await set_config(db_pool, "worker", "poll_interval", "50ms")
+    await set_config(db_pool, "worker", "retry_base_delay", "0s")
+    await set_config(db_pool, "worker", "lease_duration", "2s")
+    yield db_pool
+    await db_pool.close()
+
+
+async def new_job(pool: asyncpg.Pool, *, target: int = 100, platform: str = "TikTok") -> str:
+    """A pending keyword job of a new user, created with the service's own queries."""
+    user_id = f"user_{uuid.uuid4().hex}"
+    async with pool.acquire() as conn:
+        campaign = msgspec.json.decode(
+            await queries.create_campaign(conn, user_id=user_id, name="c", description=None, search_type="keyword")
+        )
+        row = await queries.create_job(
+            conn,
+            user_id=user_id,
+            campaign_id=campaign["id"],
+            search_type="keyword",
+            platform=platform,
+            keywords=[f"fashion {uuid.uuid4().hex[:6]}"],
+            target_username=None,
+            region="US",
+            target_results=target,
+            timeout_seconds=600,
+        )
+    return str(msgspec.json.decode(row["job"])["id"])
+
+
+async def job_of(pool: asyncpg.Pool, job_id: str) -> Job:
+    """The job as GET /api/jobs/{id} shows it to its owner."""
+    async with pool.acquire() as conn:
+        owner = await fixtures.job_owner(conn, job_id=job_id)
+        detail = await queries.get_job_detail(conn, user_id=owner, job_id=uuid.UUID(job_id))
+    job: Job = msgspec.json.decode(detail)
+    return job
+
+
+async def internals(pool: asyncpg.Pool, job_id: str) -> asyncpg.Record:
+    async with pool.acquire() as conn:
+        row: asyncpg.Record = await fixtures.job_row(conn, job_id=job_id)
+        return row
+
+
+async def pages_of(pool: asyncpg.Pool, job_id: str) -> list[tuple[int, list[Any]]]:
+    async with pool.acquire() as conn:
+        return [(r["page"], r["creators"]) async for r in fixtures.job_pages(conn, job_id=job_id)]
+
+
+async def wait_for(pool: asyncpg.Pool, job_id: str, done: Any, seconds: float = 30) -> Job:
+    """Poll the job until done(job) holds."""
+    for _ in range(int(seconds / 0.02)):
+        job = await job_of(pool, job_id)
+        if done(job):
+            return job
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"job never got there: {job['status']} at {job['processedRuns']} step(s)")
+
+
+def finished(job: Job) -> bool:
+    return job["status"] not in ("pending", "processing")
+
+
+def spec_of(job: Job) -> SearchSpec:
+    return SearchSpec(
+        platform=job["platform"], keywords=job["keywords"], target_username=job["targetUsername"], region=job["region"]
+    )
+
+
+async def clean_run_pages(job: Job) -> list[tuple[int, list[Any]]]:
+    """The pages a clean run stores (the simulated provider is deterministic)."""
+    provider, cursor, found = SimulatedProvider(), None, 0
+    pages: list[tuple[int, list[Any]]] = []
+    while found < job["targetResults"]:
+        page = await provider.search(spec_of(job), cursor)
+        creators = page.creators[: job["targetResults"] - found]
+        pages.append((len(pages), creators))
+        found += len(creators)
+        if not page.has_more:
+            break
+        cursor = page.next_cursor
+    return pages
+
+
+@asynccontextmanager
+async def running_worker(
+    pool: asyncpg.Pool, settings: Settings, *, concurrency: int = 1, provider: Any = None
+) -> AsyncIterator[Worker]:
+    stop = asyncio.Event()
+    worker = Worker(
+        pool, SystemConfig(pool), settings, concurrency=concurrency, provider=provider or SimulatedProvider()
+    )
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield worker
+    finally:
+        stop.set()
+        await task
+
+
+async def test_a_job_runs_to_completed_with_rising_progress(db: asyncpg.Pool, worker_settings: Settings) -> None:
+    job_id = await new_job(db, target=90)
+    seen: list[float] = []
+    async with running_worker(db, worker_settings, provider=SimulatedProvider(latency_seconds=0.02)):
+
+        def record(job: Job) -> bool:
+            seen.append(job["progress"])
+            return finished(job)
+
+        job = await wait_for(db, job_id, record)
+    assert seen == sorted(seen), "progress went down"
+    assert job["status"] == "completed"
+    assert (job["progress"], job["processedResults"], job["processedRuns"]) == (100, 90, 5)
+    assert job["searchParams"] == {"stopReason": "target_reached"}
+    assert job["startedAt"] <= job["completedAt"]
+    assert job["aggregations"] == {"totalResults": 5, "totalCreators": 90, "averageCreatorsPerResult": 18.0}
+    assert await pages_of(db, job_id) == await clean_run_pages(job)
+    assert (await internals(db, job_id))["locked_by"] is None
+
+
+async def test_three_workers_and_fifty_jobs(db: asyncpg.Pool, worker_settings: Settings) -> None:
+    job_ids = [await new_job(db, target=60) for _ in range(50)]
+    async with (
+        running_worker(db, worker_settings),
+        running_worker(db, worker_settings),
+        running_worker(db, worker_settings),
+    ):
+        for job_id in job_ids:
+            await wait_for(db, job_id, finished)
+    for job_id in job_ids:
+        job = await job_of(db, job_id)
+        assert (job["status"], job["processedRuns"], job["processedResults"]) == ("completed", 3, 60)
+        assert await pages_of(db, job_id) == await clean_run_pages(job)
+
+
+def start_worker_process(database: str) -> subprocess.Popen[str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SIMULATED_"))},
+        "DATABASE_URL": database,
+        "SIMULATED_LATENCY_MS": "200",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "main.py", "worker", "--concurrency", "1"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_a_killed_worker_loses_nothing(db: asyncpg.Pool, worker_settings: Settings, module_database: str) -> None:
+    job_id = await new_job(db, target=100)  # five steps: the default call budget
+    process = start_worker_process(module_database)
+    try:
+        await wait_for(db, job_id, lambda job: job["processedRuns"] >= 2)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    killed_at = await internals(db, job_id)
+    assert killed_at["status"] == "processing"
+    assert killed_at["locked_by"] is not None, "the dead worker still holds its lease"
+
+    async with running_worker(db, worker_settings):  # takes over once the 2 s lease has run out
+        job = await wait_for(db, job_id, finished)
+    assert (job["status"], job["processedResults"]) == ("completed", 100)
+    assert await pages_of(db, job_id) == await clean_run_pages(job)
+
+
+async def test_sigterm_finishes_the_step_and_gives_the_job_back(
+    db: asyncpg.Pool, worker_settings: Settings, module_database: str
+) -> None:
+    job_id = await new_job(db, target=100)
+    process = start_worker_process(module_database)
+    await wait_for(db, job_id, lambda job: job["processedRuns"] >= 1)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=15) == 0, process.stderr.read() if process.stderr else ""
+    stopped = await internals(db, job_id)
+    assert (stopped["status"], stopped["locked_by"]) == ("processing", None)
+
+    async with running_worker(db, worker_settings):
+        job = await wait_for(db, job_id, finished, seconds=5)
+    assert await pages_of(db, job_id) == await clean_run_pages(job)
+
+
+async def test_a_job_cancelled_mid_run_gets_nothing_more(db: asyncpg.Pool, worker_settings: Settings) -> None:
+    job_id = await new_job(db, target=1000)
+    async with running_worker(db, worker_settings, provider=SimulatedProvider(latency_seconds=0.05)):
+        await wait_for(db, job_id, lambda job: job["processedRuns"] >= 1)
+        async with db.acquire() as conn:
+            owner = await fixtures.job_owner(conn, job_id=job_id)
+            cancelled = await queries.cancel_job(conn, user_id=owner, job_id=uuid.UUID(job_id))
+        assert cancelled["previous_status"] == "processing"
+        pages_at_cancel = await pages_of(db, job_id)
+        await asyncio.sleep(0.3)
+    assert await pages_of(db, job_id) == pages_at_cancel
+    job = await job_of(db, job_id)
+    assert (job["status"], job["error"]) == ("cancelled", "Job cancelled by user")
+    assert job["processedRuns"] == len(pages_at_cancel)
+
+
+async def test_jobs_past_their_time_limit_are_swept(db: asyncpg.Pool) -> None:
+    waiting = await new_job(db)
+    held = await new_job(db)
+    async with db.acquire() as conn:
+        claimed = await queries.claim_next_job(conn, worker_id="a-worker-that-hangs", lease_seconds=600)
+        assert str(claimed["id"]) == waiting  # oldest first
+        await fixtures.expire_job(conn, job_id=waiting)
+        await fixtures.expire_job(conn, job_id=held)
+    assert await TimeoutSweep(db).step() is False
+    for job_id in (waiting, held):
+        job = await job_of(db, job_id)
+        assert (job["status"], job["error"]) == ("timeout", "The job did not finish before its time limit")
+        assert (await internals(db, job_id))["locked_by"] is None
+
+
+class Flaky:
+    """Fails the first `failures` calls, then answers like the simulated provider."""
+
+    def __init__(self, failures: int, *, retryable: bool = True) -> None:
+        self.failures = failures
+        self.retryable = retryable
+        self.calls = 0
+        self._inner = SimulatedProvider()
+
+    async def search(self, spec: SearchSpec, cursor: str | None) -> Page:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise ProviderError("The provider is having a bad day", retryable=self.retryable)
+        return await self._inner.search(spec, cursor)
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_a_provider_failing_then_recovering(db: asyncpg.Pool, worker_settings: Settings) -> None:
+    job_id = await new_job(db, target=40)
+    provider = Flaky(failures=2)
+    async with running_worker(db, worker_settings, provider=provider):
+        job = await wait_for(db, job_id, finished)
+    assert (job["status"], job["processedResults"], provider.calls) == ("completed", 40, 4)
+    assert (await internals(db, job_id))["attempts"] == 0
+    assert await pages_of(db, job_id) == await clean_run_pages(job)
+
+
+@pytest.mark.parametrize(("retryable", "calls"), [(True, 4), (False, 1)])
+async def test_a_provider_failing_for_good(
+    db: asyncpg.Pool, worker_settings: Settings, retryable: bool, calls: int
+) -> None:
+    job_id = await new_job(db)
+    provider = Flaky(failures=100, retryable=retryable)
+    async with running_worker(db, worker_settings, provider=provider):
+        job = await wait_for(db, job_id, finished)
+    assert (job["status"], job["error"], provider.calls) == ("error", "The provider is having a bad day", calls)
+    assert job["completedAt"] is not None
+
+
+async def test_the_call_budget_ends_a_job(db: asyncpg.Pool, worker_settings: Settings) -> None:
+    await set_config(db, "api_limits", "max_api_calls_youtube", "2", "number")
+    try:
+        job_id = await new_job(db, target=1000, platform="YouTube")
+        async with running_worker(db, worker_settings):
+            job = await wait_for(db, job_id, finished)
+    finally:
+        await set_config(db, "api_limits", "max_api_calls_youtube", "5", "number")
+    assert (job["status"], job["progress"], job["processedRuns"], job["processedResults"]) == ("completed", 100, 2, 40)
+    assert job["searchParams"] == {"stopReason": "budget_exhausted"}
+
+
+async def test_the_event_stream_follows_a_job_to_its_end(module_database: str, db: asyncpg.Pool) -> None:
+    settings = Settings(
+        database_url=module_database,
+        auth_jwt_secret="w" * 40,
+        run_worker=True,
+        access_log=False,
+        simulated_latency_ms=30,
+    )
+    verifier = TokenVerifier.from_settings(settings)
+    headers = {"Authorization": f"Bearer {verifier.issue('user_watching')}"}
+    async with AsyncTestClient(app=create_app(settings, module_database, verifier)) as client:
+        campaign = await client.post("/api/campaigns", json={"name": "Live", "searchType": "keyword"}, headers=headers)
+        job = await client.post(
+            "/api/scraping/instagram",
+            json={"campaignId": campaign.json()["id"], "keywords": ["vegan food"], "targetResults": 100},
+            headers=headers,
+        )
+        assert job.status_code == 201
+        events = []
+        async with client.stream("GET", f"/api/jobs/{job.json()['id']}/events", headers=headers) as stream:
+            async for line in stream.aiter_lines():
+                if line.startswith("data:"):
+                    events.append(msgspec.json.decode(line.removeprefix("data:").strip()))
+    assert len(events) >= 3
+    progress = [e["progress"] for e in events]
+    assert progress == sorted(progress)
+    assert events[-1]["status"] == "completed"
+    assert events[-1]["progress"] == 100
+
+
+PAGE = Page(creators=[{"n": i} for i in range(20)], next_cursor="20", has_more=True)
+
+
+@pytest.mark.parametrize(
+    ("done", "runs", "target", "budget", "page", "stored", "reason"),
+    [
+        (0, 0, 100, 5, PAGE, 20, None),
+        (90, 4, 100, 9, PAGE, 10, "target_reached"),
+        (80, 4, 100, 9, PAGE, 20, "target_reached"),
+        (0, 0, 100, 5, Page(PAGE.creators[:7], None, False), 7, "no_more_results"),
+        (0, 4, 1000, 5, PAGE, 20, "budget_exhausted"),
+        (0, 0, 1000, 1, PAGE, 20, "budget_exhausted"),
+    ],
+)
+def test_plan_step(done: int, runs: int, target: int, budget: int, page: Page, stored: int, reason: str | None) -> None:
+    progress = Progress(cursor=runs, provider_cursor=None, processed_runs=runs, processed_results=done)
+    creators, stop_reason = plan_step(progress, page, target, budget)
+    assert (len(creators), stop_reason) == (stored, reason)
