@@ -154,3 +154,7 @@ WITH timed_out AS (
     RETURNING j.id
 )
 SELECT count(*) FROM (SELECT pg_notify('job_progress', id::text) FROM timed_out) AS n;
+
+-- name: count_unfinished_jobs()$
+-- Jobs still pending or processing (operations and benchmarks). Index: scraping_jobs_unfinished_idx.
+SELECT count(*) FROM scraping_jobs WHERE status IN ('pending', 'processing');

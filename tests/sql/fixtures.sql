@@ -89,10 +89,6 @@ UPDATE scraping_jobs SET created_at = now() - make_interval(days => :days::integ
 -- Move a job's time limit into the past.
 UPDATE scraping_jobs SET timeout_at = now() - interval '1 second' WHERE id = :job_id;
 
--- name: unfinished_jobs()$
--- How many jobs are pending or processing in the whole database.
-SELECT count(*) FROM scraping_jobs WHERE status IN ('pending', 'processing');
-
 -- name: job_owner(job_id)$
 -- The user a job belongs to.
 SELECT user_id FROM scraping_jobs WHERE id = :job_id;
