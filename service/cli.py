@@ -70,6 +70,8 @@ def serve(settings: Settings) -> None:
             loop="uvloop",
             http="httptools",
             lifespan="on",
+            # Event streams stay open until their job ends; do not let them hold up a shutdown.
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
         )
         # Returns after SIGINT/SIGTERM once in-flight requests are done; the
         # embedded database is then stopped on leaving `database`.

@@ -21,6 +21,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     log_level: LogLevel = "INFO"
     access_log: bool = True
+    # On SIGTERM, requests still open after this long (event streams) are closed.
+    shutdown_grace_seconds: Annotated[int, msgspec.Meta(ge=0)] = 10
 
     auth_jwt_secret: str | None = None
     auth_jwks_url: str | None = None

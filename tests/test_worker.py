@@ -20,7 +20,7 @@ from service.auth import TokenVerifier
 from service.database import create_pool, queries
 from service.paths import PROJECT_ROOT
 from service.providers.base import Page, ProviderError, SearchSpec
-from service.providers.simulated import SimulatedProvider
+from service.providers.simulated import PLATFORMS, SimulatedProvider, total_results
 from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.jobs import Progress, plan_step
@@ -58,6 +58,11 @@ async def db(module_database: str, worker_settings: Settings) -> AsyncIterator[a
     await db_pool.close()
 
 
+# The simulated provider finds a fixed number of creators per search: 1212 on TikTok,
+# 1705 on Instagram and 1972 on YouTube for this one, more than any test asks for.
+KEYWORDS = ["street style"]
+
+
 async def new_job(pool: asyncpg.Pool, *, target: int = 100, platform: str = "TikTok") -> str:
     """A pending keyword job of a new user, created with the service's own queries."""
     user_id = f"user_{uuid.uuid4().hex}"
@@ -71,7 +76,7 @@ async def new_job(pool: asyncpg.Pool, *, target: int = 100, platform: str = "Tik
             campaign_id=campaign["id"],
             search_type="keyword",
             platform=platform,
-            keywords=[f"fashion {uuid.uuid4().hex[:6]}"],
+            keywords=KEYWORDS,
             target_username=None,
             region="US",
             target_results=target,
@@ -149,6 +154,10 @@ async def running_worker(
     finally:
         stop.set()
         await task
+
+
+def test_the_test_search_has_enough_creators() -> None:
+    assert min(total_results(SearchSpec(p, KEYWORDS, None, "US")) for p in PLATFORMS) > 1000
 
 
 async def test_a_job_runs_to_completed_with_rising_progress(db: asyncpg.Pool, worker_settings: Settings) -> None:
@@ -335,7 +344,7 @@ async def test_the_event_stream_follows_a_job_to_its_end(module_database: str, d
         campaign = await client.post("/api/campaigns", json={"name": "Live", "searchType": "keyword"}, headers=headers)
         job = await client.post(
             "/api/scraping/instagram",
-            json={"campaignId": campaign.json()["id"], "keywords": ["vegan food"], "targetResults": 100},
+            json={"campaignId": campaign.json()["id"], "keywords": KEYWORDS, "targetResults": 100},
             headers=headers,
         )
         assert job.status_code == 201

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
+import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
@@ -182,8 +183,11 @@ async def progress_events(state: State, user_id: str, job_id: UUID) -> AsyncIter
     with state.listener.subscribe(JOB_PROGRESS_CHANNEL, str(job_id)) as changed:
         while True:
             changed.clear()  # before reading, so that no change can slip between read and wait
-            async with state.pool.acquire(timeout=state.acquire_timeout) as conn:
-                current = await queries.get_job_progress(conn, user_id=user_id, job_id=job_id)
+            try:
+                async with state.pool.acquire(timeout=state.acquire_timeout) as conn:
+                    current = await queries.get_job_progress(conn, user_id=user_id, job_id=job_id)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                return  # the database went away: end the stream; EventSource clients reconnect
             if current is None:
                 return  # deleted meanwhile
             if current != sent:

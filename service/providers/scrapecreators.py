@@ -106,9 +106,14 @@ def map_tiktok_videos(body: dict[str, Any]) -> Page:
                 hashtags=[f"#{t['hashtag_name']}" for t in video.get("text_extra") or [] if t.get("hashtag_name")],
             )
         )
-    has_more = bool(body.get("has_more"))
+    return _tiktok_page(creators, body)
+
+
+def _tiktok_page(creators: list[Creator], body: dict[str, Any]) -> Page:
+    """TikTok answers page with a numeric `cursor` and a `has_more` flag (0/1 or bool)."""
     cursor = body.get("cursor")
-    return Page(creators, str(cursor) if has_more and cursor is not None else None, has_more and cursor is not None)
+    has_more = bool(body.get("has_more")) and cursor is not None
+    return Page(creators, str(cursor) if has_more else None, has_more)
 
 
 def map_tiktok_users(body: dict[str, Any]) -> Page:
@@ -125,9 +130,7 @@ def map_tiktok_users(body: dict[str, Any]) -> Page:
                 bio=user.get("signature"),
             )
         )
-    has_more = bool(body.get("has_more"))
-    cursor = body.get("cursor")
-    return Page(creators, str(cursor) if has_more and cursor is not None else None, has_more and cursor is not None)
+    return _tiktok_page(creators, body)
 
 
 def map_instagram_reels(body: dict[str, Any]) -> Page:
