@@ -158,3 +158,14 @@ SELECT count(*) FROM (SELECT pg_notify('job_progress', id::text) FROM timed_out)
 -- name: count_unfinished_jobs()$
 -- Jobs still pending or processing (operations and benchmarks). Index: scraping_jobs_unfinished_idx.
 SELECT count(*) FROM scraping_jobs WHERE status IN ('pending', 'processing');
+
+-- name: renew_job_lease(job_id, worker_id, lease_seconds)$
+-- Extend this worker's lease while a provider call is still running. Returns
+-- false when the job is no longer this worker's or no longer running.
+WITH renewed AS (
+    UPDATE scraping_jobs
+    SET locked_until = now() + make_interval(secs => :lease_seconds::double precision)
+    WHERE id = :job_id AND locked_by = :worker_id AND status = 'processing'
+    RETURNING id
+)
+SELECT count(*) > 0 FROM renewed;

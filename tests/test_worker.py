@@ -360,6 +360,36 @@ async def test_the_event_stream_follows_a_job_to_its_end(module_database: str, d
     assert events[-1]["progress"] == 100
 
 
+class Counting(SimulatedProvider):
+    """Counts the calls for each page, slowly."""
+
+    def __init__(self, latency_seconds: float) -> None:
+        super().__init__(latency_seconds=latency_seconds)
+        self.calls: dict[str | None, int] = {}
+
+    async def search(self, spec: SearchSpec, cursor: str | None) -> Page:
+        self.calls[cursor] = self.calls.get(cursor, 0) + 1
+        return await super().search(spec, cursor)
+
+
+async def test_a_provider_call_longer_than_the_lease_is_not_taken_over(
+    db: asyncpg.Pool, worker_settings: Settings
+) -> None:
+    await set_config(db, "worker", "lease_duration", "300ms")
+    try:
+        job_id = await new_job(db, target=40)
+        provider = Counting(latency_seconds=0.8)
+        async with (
+            running_worker(db, worker_settings, provider=provider),
+            running_worker(db, worker_settings, provider=provider),
+        ):
+            job = await wait_for(db, job_id, finished)
+    finally:
+        await set_config(db, "worker", "lease_duration", "2s")
+    assert job["status"] == "completed"
+    assert provider.calls == {None: 1, "20": 1}, "a page was asked for twice"
+
+
 PAGE = Page(creators=[{"n": i} for i in range(20)], next_cursor="20", has_more=True)
 
 

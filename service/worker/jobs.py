@@ -1,7 +1,10 @@
 """Advancing scraping jobs: one provider call and one transaction per step."""
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -42,6 +45,8 @@ def plan_step(progress: Progress, page: Page, target: int, budget: int) -> tuple
 class JobProcessor:
     """One worker slot: claims a job and advances it step by step until it ends.
 
+    The lease is renewed by every committed step and, during a slow provider
+    call, by a heartbeat, so no other worker takes a job that is being worked on.
     Between steps it checks `stop`; when set, it gives the job back and returns,
     so another worker goes on from the last committed step at once.
     """
@@ -90,7 +95,8 @@ class JobProcessor:
                     )
                 return
             try:
-                page = await self._provider.search(spec, progress.provider_cursor)
+                async with self._lease_renewed(job_id, lease):
+                    page = await self._provider.search(spec, progress.provider_cursor)
             except ProviderError as exc:
                 await self._after_failure(job_id, attempts + 1, exc)
                 return
@@ -114,6 +120,28 @@ class JobProcessor:
                 return
             progress = msgspec.convert(dict(row), Progress)
             attempts = 0
+
+    @asynccontextmanager
+    async def _lease_renewed(self, job_id: Any, lease: timedelta) -> AsyncIterator[None]:
+        """Renew the lease every third of its length while the block runs (a slow provider call)."""
+
+        async def heartbeat() -> None:
+            while True:
+                await asyncio.sleep(lease.total_seconds() / 3)
+                async with self._pool.acquire() as conn:
+                    held = await queries.renew_job_lease(
+                        conn, job_id=job_id, worker_id=self._worker_id, lease_seconds=lease.total_seconds()
+                    )
+                if not held:
+                    return  # cancelled or taken over: the step's own update will find out
+
+        beating = asyncio.create_task(heartbeat())
+        try:
+            yield
+        finally:
+            beating.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beating
 
     async def _after_failure(self, job_id: Any, attempt: int, exc: ProviderError) -> None:
         max_attempts = int(await self._config.number("worker", "max_step_attempts"))
