@@ -1,5 +1,8 @@
 -- GIN indexes on the JSONB columns, built without blocking writes.
--- scraping_jobs.keywords uses jsonb_ops because keyword search asks `keywords ? :word`;
+-- Keywords keep the casing users typed; keyword search is case-insensitive and
+-- per user, so its index covers both: user_id (through btree_gin, a trusted
+-- contrib extension) and the lower-cased array, serving
+-- `user_id = :user_id AND lower(keywords::text)::jsonb ? lower(:word)`;
 -- scraping_results.creators uses the smaller jsonb_path_ops, which serves `@>`;
 -- user_profiles.email_schedule_status uses jsonb_ops: the email outbox and the
 -- admin profile filter ask `@>` (type and status) and `?` (type only).
@@ -7,8 +10,10 @@
 -- depends: 0001_core_schema
 -- transactional: false
 
+CREATE EXTENSION IF NOT EXISTS btree_gin;
 DROP INDEX CONCURRENTLY IF EXISTS scraping_jobs_keywords_gin;
-CREATE INDEX CONCURRENTLY scraping_jobs_keywords_gin ON scraping_jobs USING gin (keywords);
+CREATE INDEX CONCURRENTLY scraping_jobs_keywords_gin
+    ON scraping_jobs USING gin (user_id, (lower(keywords::text)::jsonb));
 DROP INDEX CONCURRENTLY IF EXISTS scraping_results_creators_gin;
 CREATE INDEX CONCURRENTLY scraping_results_creators_gin ON scraping_results USING gin (creators jsonb_path_ops);
 DROP INDEX CONCURRENTLY IF EXISTS user_profiles_email_status_gin;

@@ -120,3 +120,79 @@ SELECT
     (SELECT count(*) FROM deleted_jobs) AS deleted_jobs,
     (SELECT count(*) FROM deleted_results) AS deleted_results,
     (SELECT at FROM cutoff) AS cutoff_date;
+
+-- name: list_jobs_page(user_id, status, platform, campaign_id, created_from, created_to, sort_by, descending, page_size, skip)^
+-- One page of a user's jobs with optional filters (NULL: no filter) and a sort
+-- column chosen from a whitelist by the handler, plus the total of matching
+-- jobs, in one statement. Ties are broken newest first.
+-- Index: scraping_jobs_user_created_idx (the user's jobs, in creation order).
+WITH matching AS (
+    SELECT j AS job, j.created_at, j.id,
+        CASE :sort_by::text
+            WHEN 'createdAt' THEN extract(epoch FROM j.created_at)
+            WHEN 'updatedAt' THEN extract(epoch FROM j.updated_at)
+            WHEN 'processedResults' THEN j.processed_results
+            WHEN 'progress' THEN j.progress
+        END AS sort_value
+    FROM scraping_jobs AS j
+    WHERE j.user_id = :user_id
+        AND (:status::text IS NULL OR j.status = :status)
+        AND (:platform::text IS NULL OR j.platform = :platform)
+        AND (:campaign_id::uuid IS NULL OR j.campaign_id = :campaign_id)
+        AND (:created_from::timestamptz IS NULL OR j.created_at >= :created_from)
+        AND (:created_to::timestamptz IS NULL OR j.created_at <= :created_to)
+),
+page AS (
+    SELECT job, row_number() OVER (
+        ORDER BY
+            CASE WHEN :descending::boolean THEN NULL ELSE sort_value END ASC,
+            CASE WHEN :descending::boolean THEN sort_value END DESC,
+            created_at DESC,
+            id DESC
+    ) AS position
+    FROM matching
+    ORDER BY position
+    LIMIT :page_size OFFSET :skip
+)
+SELECT
+    (SELECT coalesce(jsonb_agg(job_json(page.job) ORDER BY page.position), '[]'::jsonb) FROM page)::text AS jobs,
+    (SELECT count(*) FROM matching) AS total;
+
+-- name: search_jobs_by_keyword(user_id, keyword, page_size)$
+-- A user's newest jobs that have :keyword among their keywords, ignoring case,
+-- as the API's {"jobs": [...]} JSON text. Index: scraping_jobs_keywords_gin.
+SELECT jsonb_build_object(
+    'jobs', coalesce(jsonb_agg(job_json(found.j) ORDER BY (found.j).created_at DESC, (found.j).id DESC), '[]'::jsonb)
+)::text
+FROM (
+    SELECT j
+    FROM scraping_jobs AS j
+    WHERE lower(j.keywords::text)::jsonb ? lower(:keyword) AND j.user_id = :user_id
+    ORDER BY j.created_at DESC, j.id DESC
+    LIMIT :page_size
+) AS found;
+
+-- name: job_stats(user_id)$
+-- Average, total and largest processed results, and counts by status and by
+-- platform, over a user's jobs, in one pass, as API JSON text.
+-- Index: scraping_jobs_user_created_idx.
+SELECT jsonb_build_object(
+    'avgResults', coalesce(round(avg(j.processed_results), 2), 0),
+    'totalResults', coalesce(sum(j.processed_results), 0),
+    'maxResults', coalesce(max(j.processed_results), 0),
+    'byStatus', jsonb_build_object(
+        'pending', count(*) FILTER (WHERE j.status = 'pending'),
+        'processing', count(*) FILTER (WHERE j.status = 'processing'),
+        'completed', count(*) FILTER (WHERE j.status = 'completed'),
+        'error', count(*) FILTER (WHERE j.status = 'error'),
+        'cancelled', count(*) FILTER (WHERE j.status = 'cancelled'),
+        'timeout', count(*) FILTER (WHERE j.status = 'timeout')
+    ),
+    'byPlatform', jsonb_build_object(
+        'TikTok', count(*) FILTER (WHERE j.platform = 'TikTok'),
+        'Instagram', count(*) FILTER (WHERE j.platform = 'Instagram'),
+        'YouTube', count(*) FILTER (WHERE j.platform = 'YouTube')
+    )
+)::text
+FROM scraping_jobs AS j
+WHERE j.user_id = :user_id;

@@ -15,11 +15,20 @@ from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
-from service.api.shapes import Job, Platform, Result, Shape, documented, errors, json_response
+from service.api.job_queries import (
+    PLATFORM_NAMES,
+    SORT_COLUMNS,
+    SORT_ORDERS,
+    checked_choice,
+    parse_instant,
+    platform_name,
+)
+from service.api.shapes import Job, JobStatus, Result, Shape, documented, errors, json_response
 from service.auth import Principal, admin_only
 from service.database import connection, queries, transaction
 from service.errors import Conflict, InvalidInput
-from service.validation import parse_id
+from service.pagination import page_count
+from service.validation import clean_text, parse_id
 
 JOB_PROGRESS_CHANNEL = "job_progress"
 KEYWORDS_MAX = 20
@@ -31,7 +40,6 @@ FINISHED = frozenset({"completed", "error", "cancelled", "timeout"})
 # (and sends a keep-alive comment when nothing changed).
 EVENTS_POLL_SECONDS = 10.0
 
-PLATFORMS: dict[str, Platform] = {"tiktok": "TikTok", "instagram": "Instagram", "youtube": "YouTube"}
 PlatformSlug = Literal["tiktok", "instagram", "youtube"]
 RawText = Annotated[str, msgspec.Meta(max_length=1_000)]
 
@@ -68,6 +76,37 @@ class Aggregations(Shape):
 class JobDetail(Job):
     results: list[Result]
     aggregations: Aggregations
+
+
+class JobPagination(Shape):
+    total: int
+    pages: int
+    current_page: int
+    limit: int
+
+
+class JobPage(Shape):
+    jobs: list[Job]
+    pagination: JobPagination
+
+
+class JobPageOut(msgspec.Struct):
+    """JobPage as sent: the jobs array is PostgreSQL's JSON text."""
+
+    jobs: msgspec.Raw
+    pagination: JobPagination
+
+
+class JobList(Shape):
+    jobs: list[Job]
+
+
+class JobStats(Shape):
+    avg_results: float
+    total_results: int
+    max_results: int
+    by_status: dict[str, int]
+    by_platform: dict[str, int]
 
 
 class _StatusOnly(msgspec.Struct):
@@ -143,7 +182,7 @@ class ScrapingController(Controller):
                 user_id=request.user.user_id,
                 campaign_id=campaign_id,
                 search_type=search_type,
-                platform=PLATFORMS[platform],
+                platform=PLATFORM_NAMES[platform],
                 keywords=keywords,
                 target_username=username,
                 region=region,
@@ -201,9 +240,75 @@ async def progress_events(state: State, user_id: str, job_id: UUID) -> AsyncIter
                 yield ServerSentEventMessage(comment="keep-alive")
 
 
+PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
+PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Jobs per page (1-100)")]
+OptionalText = Annotated[str | None, QueryParameter(max_length=100)]
+
+
 class JobController(Controller):
     path = "/api/jobs"
     tags = ["jobs"]  # noqa: RUF012 (Litestar reads these class attributes)
+
+    @get("/", responses={**documented(200, JobPage, "A page of jobs"), **errors(400)})
+    async def list_jobs(
+        self,
+        request: AuthRequest,
+        state: State,
+        status: Annotated[JobStatus | None, QueryParameter(description="Only jobs in this status")] = None,
+        platform: Annotated[str | None, QueryParameter(description="TikTok, Instagram or YouTube")] = None,
+        campaign_id: Annotated[str | None, QueryParameter(name="campaignId")] = None,
+        created_from: Annotated[str | None, QueryParameter(name="createdFrom", description="ISO 8601")] = None,
+        created_to: Annotated[str | None, QueryParameter(name="createdTo", description="ISO 8601, inclusive")] = None,
+        sort_by: Annotated[str, QueryParameter(name="sortBy", description=", ".join(SORT_COLUMNS))] = "createdAt",
+        sort_order: Annotated[str, QueryParameter(name="sortOrder", description="asc or desc")] = "desc",
+        page: PageNumber = 1,
+        limit: PageSize = 20,
+    ) -> JobPageOut:
+        """The caller's jobs, filtered and sorted, with the total of matching jobs."""
+        since = parse_instant(created_from, "createdFrom") if created_from else None
+        until = parse_instant(created_to, "createdTo", end_of_day=True) if created_to else None
+        if since and until and since > until:
+            raise InvalidInput("createdFrom", "must not be after createdTo")
+        async with connection(state) as db:
+            row = await queries.list_jobs_page(
+                db,
+                user_id=request.user.user_id,
+                status=status,
+                platform=platform_name(platform) if platform else None,
+                campaign_id=parse_id(campaign_id, "campaignId") if campaign_id else None,
+                created_from=since,
+                created_to=until,
+                sort_by=checked_choice(sort_by, "sortBy", SORT_COLUMNS),
+                descending=checked_choice(sort_order, "sortOrder", SORT_ORDERS) == "desc",
+                page_size=limit,
+                skip=(page - 1) * limit,
+            )
+        pagination = JobPagination(
+            total=row["total"], pages=page_count(row["total"], limit), current_page=page, limit=limit
+        )
+        return JobPageOut(jobs=msgspec.Raw(row["jobs"].encode()), pagination=pagination)
+
+    @get("/search", responses={**documented(200, JobList, "Matching jobs, newest first"), **errors(400)})
+    async def search_jobs(
+        self,
+        request: AuthRequest,
+        state: State,
+        keyword: Annotated[str, QueryParameter(max_length=1_000, description="One keyword; case is ignored")],
+        limit: Annotated[int, QueryParameter(ge=1, le=100, description="At most this many (default 20)")] = 20,
+    ) -> Response[bytes]:
+        """The caller's jobs that have `keyword` among their keywords (ignoring case), newest first."""
+        word = clean_text(keyword, "keyword", max_length=KEYWORD_MAX_LENGTH)
+        async with connection(state) as db:
+            found = await queries.search_jobs_by_keyword(
+                db, user_id=request.user.user_id, keyword=word, page_size=limit
+            )
+        return json_response(found)
+
+    @get("/stats", responses={**documented(200, JobStats, "Statistics over the caller's jobs"), **errors()})
+    async def job_stats(self, request: AuthRequest, state: State) -> Response[bytes]:
+        """Average, total and largest processed results, and job counts by status and platform."""
+        async with connection(state) as db:
+            return json_response(await queries.job_stats(db, user_id=request.user.user_id))
 
     @get("/{job_id:str}", responses={**documented(200, JobDetail, "The job"), **errors(400, 404)})
     async def get_job(self, request: AuthRequest, state: State, job_id: FromPath[str]) -> Response[bytes]:

@@ -92,3 +92,15 @@ UPDATE scraping_jobs SET timeout_at = now() - interval '1 second' WHERE id = :jo
 -- name: job_owner(job_id)$
 -- The user a job belongs to.
 SELECT user_id FROM scraping_jobs WHERE id = :job_id;
+
+-- name: insert_job_row(user_id, campaign_id, keywords, platform, status, processed_results, progress, created_at)$
+-- A job with chosen values, for listing, sorting and statistics tests; it was
+-- last updated (100 - processed_results) hours after its creation.
+INSERT INTO scraping_jobs (
+    user_id, campaign_id, keywords, platform, status, processed_results, progress, created_at, updated_at
+)
+VALUES (
+    :user_id, :campaign_id, :keywords, :platform, :status, :processed_results, :progress, :created_at::timestamptz,
+    :created_at::timestamptz + make_interval(hours => 100 - :processed_results::integer)
+)
+RETURNING id;
