@@ -1,36 +1,75 @@
-"""Page arithmetic and the opaque keyset cursor of newest-first listings."""
+"""Page arithmetic and the opaque keyset cursors of listings."""
 
 import base64
 import binascii
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 from uuid import UUID
 
 import msgspec
 
 from service.errors import InvalidInput
 
+MALFORMED = "is malformed; pass back a nextCursor value unchanged"
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def encode_token(position: msgspec.Struct) -> str:
+    """A position as an opaque URL-safe string."""
+    return base64.urlsafe_b64encode(msgspec.json.encode(position)).rstrip(b"=").decode()
+
+
+def decode_token(text: str, kind: type[T], field: str = "cursor") -> T:
+    """The position encode_token made; InvalidInput for anything else."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        return msgspec.json.decode(raw, type=kind)
+    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
+        raise InvalidInput(field, MALFORMED) from exc
+
 
 class KeysetCursor(msgspec.Struct, array_like=True, frozen=True):
-    """Position after the last row of a page: its (created_at, id) and the next page's number."""
+    """Position after the last row of a newest-first page: its (created_at, id) and the next page's number."""
 
     created_at: datetime
     id: UUID
     page: int
 
 
+class CreatorCursor(msgspec.Struct, array_like=True, frozen=True):
+    """Position after the last creator of a page: the sort, its value there (exact, as text) and the creator key."""
+
+    sort: str
+    value: str
+    key: str
+
+    @property
+    def number(self) -> Decimal:
+        return Decimal(self.value)
+
+
 def encode_cursor(cursor: KeysetCursor) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(cursor)).rstrip(b"=").decode()
+    return encode_token(cursor)
 
 
 def decode_cursor(text: str, field: str = "cursor") -> KeysetCursor:
     """Parse a cursor produced by encode_cursor; InvalidInput for anything else."""
-    try:
-        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-        cursor = msgspec.json.decode(raw, type=KeysetCursor)
-    except (binascii.Error, ValueError, msgspec.DecodeError) as exc:
-        raise InvalidInput(field, "is malformed; pass back a nextCursor value unchanged") from exc
+    cursor = decode_token(text, KeysetCursor, field)
     if cursor.created_at.tzinfo is None or cursor.page < 1:
-        raise InvalidInput(field, "is malformed; pass back a nextCursor value unchanged")
+        raise InvalidInput(field, MALFORMED)
+    return cursor
+
+
+def decode_creator_cursor(text: str, sort: str, field: str = "cursor") -> CreatorCursor:
+    """Parse a creators cursor made for the same sort; InvalidInput otherwise."""
+    cursor = decode_token(text, CreatorCursor, field)
+    try:
+        cursor.number  # noqa: B018 (validates the value)
+    except InvalidOperation:
+        raise InvalidInput(field, MALFORMED) from None
+    if cursor.sort != sort:
+        raise InvalidInput(field, f"was made for sort={cursor.sort}; start again without a cursor to sort by {sort}")
     return cursor
 
 

@@ -13,7 +13,7 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
 from service.api.job_queries import (
     PLATFORM_NAMES,
@@ -25,9 +25,10 @@ from service.api.job_queries import (
 )
 from service.api.shapes import Job, JobStatus, Result, Shape, documented, errors, json_response
 from service.auth import Principal, admin_only
+from service.csv_export import csv_chunk, csv_header
 from service.database import connection, queries, transaction
 from service.errors import Conflict, InvalidInput
-from service.pagination import page_count
+from service.pagination import CreatorCursor, decode_creator_cursor, encode_token, page_count
 from service.validation import clean_text, parse_id
 
 JOB_PROGRESS_CHANNEL = "job_progress"
@@ -107,6 +108,18 @@ class JobStats(Shape):
     max_results: int
     by_status: dict[str, int]
     by_platform: dict[str, int]
+
+
+class CreatorPage(Shape):
+    creators: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class CreatorPageOut(msgspec.Struct, rename="camel"):
+    """CreatorPage as sent: the creators array is PostgreSQL's JSON text."""
+
+    creators: msgspec.Raw
+    next_cursor: str | None
 
 
 class _StatusOnly(msgspec.Struct):
@@ -214,6 +227,28 @@ async def job_detail(state: State, user_id: str, job_id: UUID) -> Response[bytes
     if found is None:
         raise NotFoundException("Job not found")
     return json_response(found)
+
+
+def normalised_hashtag(text: str) -> str:
+    tag = text.strip()
+    if not tag.removeprefix("#"):
+        raise InvalidInput("hashtag", "must not be empty")
+    return tag if tag.startswith("#") else f"#{tag}"
+
+
+EXPORT_BATCH_ROWS = 500
+
+
+async def creator_csv(state: State, job_id: UUID, filters: dict[str, Any], sort: str) -> AsyncIterator[bytes]:
+    """The export, streamed: rows flow from a server-side cursor in batches, so memory stays flat."""
+    yield csv_header()
+    async with (
+        state.pool.acquire(timeout=state.acquire_timeout) as conn,
+        queries.export_job_creators_cursor(conn, job_id=job_id, sort_by=sort, **filters) as rows,
+    ):
+        cursor = await rows
+        while batch := await cursor.fetch(EXPORT_BATCH_ROWS):
+            yield csv_chunk(batch)
 
 
 async def progress_events(state: State, user_id: str, job_id: UUID) -> AsyncIterator[ServerSentEventMessage]:
@@ -330,6 +365,68 @@ class JobController(Controller):
         if row["job"] is None:
             raise Conflict(f"The job has already finished ({row['previous_status']})")
         return json_response(row["job"])
+
+    @get(
+        "/{job_id:str}/creators",
+        responses={
+            **documented(200, CreatorPage, "A page of creators, or with format=csv all of them as text/csv"),
+            **errors(400, 404),
+        },
+    )
+    async def job_creators(
+        self,
+        request: AuthRequest,
+        state: State,
+        job_id: FromPath[str],
+        min_followers: Annotated[int | None, QueryParameter(name="minFollowers", ge=0)] = None,
+        max_followers: Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)] = None,
+        has_email: Annotated[bool | None, QueryParameter(name="hasEmail")] = None,
+        hashtag: Annotated[str | None, QueryParameter(max_length=100, description="With or without #")] = None,
+        sort: Annotated[Literal["followers", "engagement"], QueryParameter(description="Highest first")] = "followers",
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="Creators per page (default 50)")] = 50,
+        cursor: Annotated[str | None, QueryParameter(description="pagination: the previous nextCursor")] = None,
+        format: Annotated[Literal["json", "csv"], QueryParameter(description="csv: the whole list")] = "json",
+    ) -> Response[Any]:
+        """A job's creators, once each, with `engagementRate`; filtered, sorted, and paged or exported as CSV.
+
+        Engagement rate is (likes + comments + shares) / views of the creator's video (0 without views).
+        """
+        job = parse_id(job_id)
+        filters = {
+            "min_followers": min_followers,
+            "max_followers": max_followers,
+            "has_email": has_email,
+            "hashtag": normalised_hashtag(hashtag) if hashtag is not None else None,
+        }
+        if format == "csv":
+            async with connection(state) as db:
+                if await queries.get_job_progress(db, user_id=request.user.user_id, job_id=job) is None:
+                    raise NotFoundException("Job not found")
+            return Stream(
+                creator_csv(state, job, filters, sort),
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="job-{job}-creators.csv"'},
+            )
+        after = decode_creator_cursor(cursor, sort) if cursor else None
+        async with connection(state) as db:
+            row = await queries.list_job_creators_page(
+                db,
+                user_id=request.user.user_id,
+                job_id=job,
+                sort_by=sort,
+                after_value=after.number if after else None,
+                after_key=after.key if after else None,
+                page_size=limit,
+                **filters,
+            )
+        if row is None:
+            raise NotFoundException("Job not found")
+        next_cursor = (
+            encode_token(CreatorCursor(sort=sort, value=str(row["last_value"]), key=row["last_key"]))
+            if row["has_more"]
+            else None
+        )
+        return Response(CreatorPageOut(creators=msgspec.Raw(row["creators"].encode()), next_cursor=next_cursor))
 
     @get(
         "/{job_id:str}/events",

@@ -1,0 +1,238 @@
+"""A job's creators: once each, filtered, sorted, paged, and exported as CSV."""
+
+import csv
+import io
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.datastructures import State
+from litestar.testing import AsyncTestClient
+
+from service.api.jobs import EXPORT_BATCH_ROWS, creator_csv
+from service.csv_export import COLUMNS, cell, csv_chunk, csv_header, neutralise
+from tests.factories import create_campaign, fixtures
+
+Client = AsyncTestClient[Any]
+FILTERS = ("min_followers", "max_followers", "has_email", "hashtag")
+
+
+def creator(
+    handle: str,
+    followers: int,
+    *,
+    likes: int = 0,
+    views: int = 0,
+    emails: list[str] | None = None,
+    hashtags: list[str] | None = None,
+    bio: str = "",
+    name: str | None = None,
+    platform: str = "TikTok",
+) -> dict[str, Any]:
+    return {
+        "creator": {
+            "name": name or handle.title(),
+            "handle": handle,
+            "followers": followers,
+            "avatarUrl": None,
+            "bio": bio,
+            "emails": emails or [],
+        },
+        "video": {
+            "description": f"video of {handle}",
+            "url": f"https://x.example/{handle}",
+            "statistics": {"likes": likes, "comments": 0, "shares": 0, "views": views},
+        },
+        "hashtags": hashtags or [],
+        "platform": platform,
+    }
+
+
+PAGES = [
+    [
+        creator("ann", 1000, likes=50, views=1000, emails=["ann@x.example"], hashtags=["#Fashion"]),
+        creator("bob", 50_000, likes=100, views=10_000, hashtags=["#fitness"]),
+        creator("cy", 7000, views=0, bio='=HYPERLINK("http://evil")'),
+    ],
+    [
+        # Ann again, seen later with more followers: the latest sighting wins.
+        creator("ANN", 1500, likes=300, views=1000, emails=["ann@x.example", "mgmt@x.example"], hashtags=["#fashion"]),
+        creator("dee", 250_000, likes=2000, views=100_000, hashtags=["#fashion", "#beauty"]),
+        creator("ann", 9, platform="Instagram"),
+    ],
+]
+
+
+@pytest.fixture
+async def job(client: Client, auth: dict[str, str], pool: asyncpg.Pool) -> str:
+    campaign = await create_campaign(client, auth)
+    async with pool.acquire() as conn:
+        job_id = await fixtures.insert_job_fixture(
+            conn,
+            user_id=campaign["userId"],
+            campaign_id=campaign["id"],
+            keywords=["x"],
+            status="completed",
+            processed_results=6,
+        )
+        for page, creators in enumerate(PAGES):
+            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=creators)
+    return str(job_id)
+
+
+async def handles(client: Client, auth: dict[str, str], job: str, **params: Any) -> list[str]:
+    response = await client.get(f"/api/jobs/{job}/creators", params=params, headers=auth)
+    assert response.status_code == 200, response.text
+    return [f"{c['platform']}:{c['creator']['handle']}" for c in response.json()["creators"]]
+
+
+async def test_one_row_per_creator_as_last_seen(client: Client, auth: dict[str, str], job: str) -> None:
+    response = await client.get(f"/api/jobs/{job}/creators", headers=auth)
+    body = response.json()
+    assert [f"{c['platform']}:{c['creator']['handle']}" for c in body["creators"]] == [
+        "TikTok:dee",
+        "TikTok:bob",
+        "TikTok:cy",
+        "TikTok:ANN",
+        "Instagram:ann",
+    ]
+    ann = body["creators"][3]
+    assert (ann["creator"]["followers"], ann["creator"]["emails"]) == (1500, ["ann@x.example", "mgmt@x.example"])
+    assert ann["engagementRate"] == 0.3
+    assert body["creators"][2]["engagementRate"] == 0, "no views, no rate"
+    assert body["nextCursor"] is None
+
+
+@pytest.mark.parametrize(
+    ("params", "expected"),
+    [
+        ({"minFollowers": 7000}, ["TikTok:dee", "TikTok:bob", "TikTok:cy"]),
+        ({"maxFollowers": 7000}, ["TikTok:cy", "TikTok:ANN", "Instagram:ann"]),
+        ({"minFollowers": 1000, "maxFollowers": 50_000}, ["TikTok:bob", "TikTok:cy", "TikTok:ANN"]),
+        ({"hasEmail": "true"}, ["TikTok:ANN"]),
+        ({"hasEmail": "false"}, ["TikTok:dee", "TikTok:bob", "TikTok:cy", "Instagram:ann"]),
+        ({"hashtag": "fashion"}, ["TikTok:dee", "TikTok:ANN"]),
+        ({"hashtag": "#FASHION"}, ["TikTok:dee", "TikTok:ANN"]),
+        ({"hashtag": "fashion", "minFollowers": 2000}, ["TikTok:dee"]),
+        ({"hashtag": "cooking"}, []),
+        ({"sort": "engagement"}, ["TikTok:ANN", "TikTok:dee", "TikTok:bob", "Instagram:ann", "TikTok:cy"]),
+    ],
+)
+async def test_filters_and_sorts(
+    client: Client, auth: dict[str, str], job: str, params: dict[str, Any], expected: list[str]
+) -> None:
+    assert await handles(client, auth, job, **params) == expected
+
+
+@pytest.mark.parametrize("sort", ["followers", "engagement"])
+async def test_keyset_pages_walk_every_creator_once(client: Client, auth: dict[str, str], job: str, sort: str) -> None:
+    everyone = await handles(client, auth, job, sort=sort)
+    walked: list[str] = []
+    cursor = None
+    while True:
+        params: dict[str, str | int] = {"sort": sort, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = (await client.get(f"/api/jobs/{job}/creators", params=params, headers=auth)).json()
+        walked += [f"{c['platform']}:{c['creator']['handle']}" for c in body["creators"]]
+        cursor = body["nextCursor"]
+        if cursor is None:
+            break
+    assert walked == everyone
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"sort": "name"}, "sort"),
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"minFollowers": -1}, "minFollowers"),
+        ({"hasEmail": "maybe"}, "hasEmail"),
+        ({"hashtag": "#"}, "hashtag"),
+        ({"cursor": "garbage"}, "cursor"),
+        ({"format": "xml"}, "format"),
+    ],
+)
+async def test_bad_parameters_are_400(
+    client: Client, auth: dict[str, str], job: str, params: dict[str, Any], field: str
+) -> None:
+    response = await client.get(f"/api/jobs/{job}/creators", params=params, headers=auth)
+    assert response.status_code == 400
+    assert field in response.json()["error"]
+
+
+async def test_a_cursor_belongs_to_its_sort(client: Client, auth: dict[str, str], job: str) -> None:
+    first = (await client.get(f"/api/jobs/{job}/creators", params={"limit": 1}, headers=auth)).json()
+    response = await client.get(
+        f"/api/jobs/{job}/creators",
+        params={"limit": 1, "sort": "engagement", "cursor": first["nextCursor"]},
+        headers=auth,
+    )
+    assert response.status_code == 400
+    assert "sort=followers" in response.json()["error"]
+
+
+async def test_csv_export(client: Client, auth: dict[str, str], job: str) -> None:
+    response = await client.get(f"/api/jobs/{job}/creators", params={"format": "csv"}, headers=auth)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert f'filename="job-{job}-creators.csv"' in response.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    assert list(rows[0]) == list(COLUMNS)
+    assert [r["handle"] for r in rows] == ["dee", "bob", "cy", "ANN", "ann"]
+    assert rows[3]["emails"] == "ann@x.example; mgmt@x.example"
+    assert rows[3]["engagement_rate"] == "0.3000"
+    assert rows[0]["hashtags"] == "#fashion #beauty"
+    assert rows[2]["bio"] == '\'=HYPERLINK("http://evil")', "a formula is shown as text, never evaluated"
+
+    filtered = await client.get(f"/api/jobs/{job}/creators", params={"format": "csv", "hasEmail": "true"}, headers=auth)
+    assert [r["handle"] for r in csv.DictReader(io.StringIO(filtered.text))] == ["ANN"]
+
+
+async def test_another_users_job_is_404(client: Client, other_auth: dict[str, str], job: str) -> None:
+    for params in ({}, {"format": "csv"}):
+        response = await client.get(f"/api/jobs/{job}/creators", params=params, headers=other_auth)
+        assert response.status_code == 404
+        assert response.json() == {"error": "Job not found"}
+
+
+async def test_a_large_export_streams_in_batches_from_a_cursor(
+    client: Client, auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    campaign = await create_campaign(client, auth)
+    async with pool.acquire() as conn:
+        job_id = await fixtures.insert_job_fixture(
+            conn,
+            user_id=campaign["userId"],
+            campaign_id=campaign["id"],
+            keywords=["x"],
+            status="completed",
+            processed_results=3000,
+        )
+        for page in range(60):
+            creators = [creator(f"c{page}_{i}", page * 100 + i, views=100, likes=i) for i in range(50)]
+            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=creators)
+    export = creator_csv(State({"pool": pool, "acquire_timeout": 5.0}), job_id, dict.fromkeys(FILTERS), "followers")
+    assert await anext(export) == csv_header()
+    first_batch = await anext(export)
+    assert first_batch.count(b"\r\n") == EXPORT_BATCH_ROWS, "rows come in batches from the server-side cursor"
+    rest = [chunk async for chunk in export]
+    assert [chunk.count(b"\r\n") for chunk in rest] == [EXPORT_BATCH_ROWS] * 5
+
+    over_http = await client.get(f"/api/jobs/{job_id}/creators", params={"format": "csv"}, headers=auth)
+    assert over_http.text.count("\r\n") == 3001
+
+
+def test_csv_cells() -> None:
+    assert [neutralise(t) for t in ("=1+1", "+1", "-2", "@SUM(A1)", "\tx", "plain", "a=b")] == [
+        "'=1+1",
+        "'+1",
+        "'-2",
+        "'@SUM(A1)",
+        "'\tx",
+        "plain",
+        "a=b",
+    ]
+    assert [cell(v) for v in (None, Decimal("184000"), Decimal("0.0523"), 7, "x")] == ["", "184000", "0.0523", "7", "x"]
+    line = csv_chunk([dict.fromkeys(COLUMNS, 'say "hi", then\nleave')])
+    assert next(csv.reader(io.StringIO(line.decode())))[0] == 'say "hi", then\nleave'
