@@ -124,10 +124,11 @@ SELECT
 -- name: list_jobs_page(user_id, status, platform, campaign_id, created_from, created_to, sort_by, descending, page_size, skip)^
 -- One page of a user's jobs with optional filters (NULL: no filter) and a sort
 -- column chosen from a whitelist by the handler, plus the total of matching
--- jobs, in one statement. Ties are broken newest first.
--- Index: scraping_jobs_user_created_idx (the user's jobs, in creation order).
+-- jobs, in one statement. Ties are broken newest first. Only the sort keys of
+-- the matching jobs are kept while sorting; whole rows are read for the page.
+-- Index: scraping_jobs_user_created_idx (the user's jobs), then the primary key.
 WITH matching AS (
-    SELECT j AS job, j.created_at, j.id,
+    SELECT j.id, j.created_at,
         CASE :sort_by::text
             WHEN 'createdAt' THEN extract(epoch FROM j.created_at)
             WHEN 'updatedAt' THEN extract(epoch FROM j.updated_at)
@@ -143,19 +144,31 @@ WITH matching AS (
         AND (:created_to::timestamptz IS NULL OR j.created_at <= :created_to)
 ),
 page AS (
-    SELECT job, row_number() OVER (
-        ORDER BY
-            CASE WHEN :descending::boolean THEN NULL ELSE sort_value END ASC,
-            CASE WHEN :descending::boolean THEN sort_value END DESC,
-            created_at DESC,
-            id DESC
-    ) AS position
+    SELECT id, created_at, sort_value
     FROM matching
-    ORDER BY position
+    ORDER BY
+        CASE WHEN :descending::boolean THEN NULL ELSE sort_value END ASC,
+        CASE WHEN :descending::boolean THEN sort_value END DESC,
+        created_at DESC,
+        id DESC
     LIMIT :page_size OFFSET :skip
 )
 SELECT
-    (SELECT coalesce(jsonb_agg(job_json(page.job) ORDER BY page.position), '[]'::jsonb) FROM page)::text AS jobs,
+    (
+        SELECT coalesce(
+            jsonb_agg(
+                job_json(j)
+                ORDER BY
+                    CASE WHEN :descending::boolean THEN NULL ELSE page.sort_value END ASC,
+                    CASE WHEN :descending::boolean THEN page.sort_value END DESC,
+                    page.created_at DESC,
+                    page.id DESC
+            ),
+            '[]'::jsonb
+        )
+        FROM page
+        JOIN scraping_jobs AS j ON j.id = page.id
+    )::text AS jobs,
     (SELECT count(*) FROM matching) AS total;
 
 -- name: search_jobs_by_keyword(user_id, keyword, page_size)$

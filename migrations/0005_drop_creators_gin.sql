@@ -1,0 +1,8 @@
+-- Drops the GIN index on scraping_results.creators: measured on the bench
+-- dataset (bench/EXPLAIN.md) it was 222 MB, about half the size of its table,
+-- and no named query's plan used it (the creators view reads a job's pages
+-- through scraping_results_job_page_key). Rebuild it only with a query that needs `@>`.
+-- depends: 0002_jsonb_gin_indexes
+-- transactional: false
+
+DROP INDEX CONCURRENTLY IF EXISTS scraping_results_creators_gin;
