@@ -90,6 +90,8 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
                 "region": "US",
                 "target_results": 100,
                 "timeout_seconds": 1800,
+                "max_active_jobs": 10,
+                "max_jobs_per_minute": 30,
             },
         ),
         ("job detail", "get_job_detail", {"user_id": user, "job_id": job}),

@@ -50,6 +50,8 @@ async def create_jobs(pool: asyncpg.Pool, count: int) -> None:
                 region="US",
                 target_results=TARGET,
                 timeout_seconds=3600,
+                max_active_jobs=1_000_000,
+                max_jobs_per_minute=1_000_000,
             )
 
 

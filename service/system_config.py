@@ -95,6 +95,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("api_limits", "max_api_calls_tiktok", "number", "5", "Provider calls one TikTok job may make"),
     Setting("api_limits", "max_api_calls_instagram", "number", "5", "Provider calls one Instagram job may make"),
     Setting("api_limits", "max_api_calls_youtube", "number", "5", "Provider calls one YouTube job may make"),
+    Setting("api_limits", "max_active_jobs_per_user", "number", "10", "Unfinished jobs one user may have at once"),
+    Setting("api_limits", "max_jobs_per_minute", "number", "30", "Jobs one user may start in any minute"),
     Setting(
         "timeouts", "standard_job_timeout", "duration", "30m", "A job still running this long after creation times out"
     ),

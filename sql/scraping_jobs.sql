@@ -1,17 +1,41 @@
 -- Scraping jobs as users see them: create, read with results, cancel; and the
 -- admin cleanup. Every user-facing query filters on :user_id.
 
--- name: create_job(user_id, campaign_id, search_type, platform, keywords, target_username, region, target_results, timeout_seconds)^
+-- name: lock_job_creation(user_id)!
+-- Make one user's job creations take turns until the transaction ends, so that
+-- each counts the jobs the others committed (run it as its own statement:
+-- the next statement's snapshot is taken after the lock is granted).
+SELECT pg_advisory_xact_lock(hashtextextended('scraping_jobs:' || :user_id, 0));
+
+-- name: create_job(user_id, campaign_id, search_type, platform, keywords, target_username, region, target_results, timeout_seconds, max_active_jobs, max_jobs_per_minute)^
 -- Create a pending job in the user's campaign if the campaign searches the way
--- the job does, activate a draft campaign, and wake a worker (the notification
--- is delivered when the transaction commits). Returns the campaign's search
--- type and the job as API JSON text (NULL when the types differ); no row when
--- the campaign is not the user's.
+-- the job does and the user is within both limits (unfinished jobs, jobs
+-- created in the last minute), activate a draft campaign, and wake a worker
+-- (the notification is delivered when the transaction commits). Run after
+-- lock_job_creation in the same transaction. Returns the campaign's search
+-- type, the job as API JSON text (NULL when not created) and which limit
+-- refused it; no row when the campaign is not the user's.
+-- Index: campaigns_pkey, scraping_jobs_user_created_idx (the counts).
 WITH campaign AS (
     SELECT id, search_type
     FROM campaigns
     WHERE id = :campaign_id AND user_id = :user_id
     FOR UPDATE
+),
+usage AS (
+    SELECT
+        count(*) FILTER (WHERE j.status IN ('pending', 'processing')) AS active,
+        count(*) FILTER (WHERE j.created_at > now() - interval '1 minute') AS last_minute
+    FROM scraping_jobs AS j
+    WHERE j.user_id = :user_id
+        AND (j.status IN ('pending', 'processing') OR j.created_at > now() - interval '1 minute')
+),
+refusal AS (
+    SELECT CASE
+        WHEN usage.active >= :max_active_jobs THEN 'active_jobs'
+        WHEN usage.last_minute >= :max_jobs_per_minute THEN 'rate'
+    END AS reason
+    FROM usage
 ),
 job AS (
     INSERT INTO scraping_jobs AS j (
@@ -26,8 +50,8 @@ job AS (
         :region,
         :target_results,
         now() + make_interval(secs => :timeout_seconds::double precision)
-    FROM campaign
-    WHERE campaign.search_type = :search_type
+    FROM campaign, refusal
+    WHERE campaign.search_type = :search_type AND refusal.reason IS NULL
     RETURNING j
 ),
 activated AS (
@@ -38,6 +62,7 @@ activated AS (
 SELECT
     campaign.search_type,
     (SELECT job_json(job.j)::text FROM job) AS job,
+    (SELECT reason FROM refusal) AS refused,
     (SELECT count(*) FROM (SELECT pg_notify('scraping_jobs', (job.j).id::text) FROM job) AS wake) AS woken
 FROM campaign;
 

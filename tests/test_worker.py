@@ -81,6 +81,8 @@ async def new_job(pool: asyncpg.Pool, *, target: int = 100, platform: str = "Tik
             region="US",
             target_results=target,
             timeout_seconds=600,
+            max_active_jobs=1_000_000,
+            max_jobs_per_minute=1_000_000,
         )
     return str(msgspec.json.decode(row["job"])["id"])
 

@@ -11,9 +11,10 @@ import asyncpg
 import msgspec
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
+from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
 
 from service.api.job_queries import (
     PLATFORM_NAMES,
@@ -176,11 +177,20 @@ def search_of(data: JobCreate) -> tuple[str, list[str] | None, str | None]:
 AuthRequest = Request[Principal, Any, Any]
 
 
+class TooManyJobs(HTTPException):
+    """429: a per-user limit on starting jobs; Retry-After tells when to try again."""
+
+    status_code = HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail, headers={"Retry-After": "60"})
+
+
 class ScrapingController(Controller):
     path = "/api/scraping"
     tags = ["jobs"]  # noqa: RUF012 (Litestar reads these class attributes)
 
-    @post("/{platform:str}", responses={**documented(201, Job, "The new pending job"), **errors(400, 404, 413)})
+    @post("/{platform:str}", responses={**documented(201, Job, "The new pending job"), **errors(400, 404, 413, 429)})
     async def create_job(
         self, request: AuthRequest, state: State, platform: FromPath[PlatformSlug], data: JSONBody[JobCreate]
     ) -> Response[bytes]:
@@ -189,7 +199,10 @@ class ScrapingController(Controller):
         search_type, keywords, username = search_of(data)
         region = clean_region(data.region)
         timeout = await state.config.duration("timeouts", "standard_job_timeout")
+        max_active = int(await state.config.number("api_limits", "max_active_jobs_per_user"))
+        max_per_minute = int(await state.config.number("api_limits", "max_jobs_per_minute"))
         async with transaction(state) as tx:
+            await queries.lock_job_creation(tx, user_id=request.user.user_id)
             row = await queries.create_job(
                 tx,
                 user_id=request.user.user_id,
@@ -201,9 +214,15 @@ class ScrapingController(Controller):
                 region=region,
                 target_results=data.target_results,
                 timeout_seconds=timeout.total_seconds(),
+                max_active_jobs=max_active,
+                max_jobs_per_minute=max_per_minute,
             )
         if row is None:
             raise NotFoundException("Campaign not found")
+        if row["refused"] == "active_jobs":
+            raise TooManyJobs(f"You already have {max_active} searches running; wait for one to finish or cancel one")
+        if row["refused"] == "rate":
+            raise TooManyJobs(f"You can start at most {max_per_minute} searches a minute; try again shortly")
         if row["job"] is None:
             wanted = "keywords" if row["search_type"] == "keyword" else "a targetUsername"
             raise InvalidInput("body", f"this is a {row['search_type']} campaign: its jobs take {wanted}")

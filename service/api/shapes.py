@@ -83,6 +83,7 @@ _ERROR_DESCRIPTIONS = {
     404: "Not found, or not yours",
     409: "Conflict with the current state",
     413: "Request body too large",
+    429: "Over a per-user limit; see Retry-After",
     503: "Database unavailable",
 }
 
