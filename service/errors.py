@@ -95,7 +95,10 @@ def _validation_summary(details: list[FieldError]) -> str:
     return f"Invalid value for {first.field}: {first.message}"
 
 
-def http_exception_handler(_: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    if exc.status_code >= HTTP_500_INTERNAL_SERVER_ERROR:
+        # The framework's own 5xx details describe our internals, not the caller's request.
+        return internal_error_handler(request, exc)
     if isinstance(exc, InvalidInput):
         details = [FieldError(field=exc.field, message=exc.message)]
         return _error_response(exc.status_code, ErrorBody(error=exc.detail, details=details))

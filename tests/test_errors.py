@@ -3,10 +3,10 @@
 import asyncpg
 import msgspec
 import pytest
-from litestar.exceptions import PermissionDeniedException
+from litestar.exceptions import HTTPException, PermissionDeniedException
 
 from service.auth import Principal, admin_only
-from service.errors import InvalidInput, camel_case, postgres_error_handler
+from service.errors import InvalidInput, camel_case, http_exception_handler, postgres_error_handler
 from service.validation import clean_optional_text, clean_text, parse_id
 
 
@@ -63,11 +63,19 @@ def test_parse_id() -> None:
 
 
 class FakeConnection:
-    def __init__(self, user: Principal) -> None:
+    def __init__(self, user: Principal | None, method: str = "GET") -> None:
         self.user = user
+        self.scope = {"method": method}
 
 
 def test_admin_guard() -> None:
     admin_only(FakeConnection(Principal("u", is_admin=True)), None)  # type: ignore[arg-type]
     with pytest.raises(PermissionDeniedException):
         admin_only(FakeConnection(Principal("u")), None)  # type: ignore[arg-type]
+    admin_only(FakeConnection(None, method="OPTIONS"), None)  # type: ignore[arg-type]
+
+
+def test_framework_5xx_details_are_not_shown() -> None:
+    exc = HTTPException(detail="'user' is not defined in scope, install an AuthMiddleware", status_code=500)
+    response = http_exception_handler(FakeRequest(), exc)  # type: ignore[arg-type]
+    assert (response.status_code, msgspec.json.decode(response.content)) == (500, {"error": "Internal server error"})

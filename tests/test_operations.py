@@ -131,3 +131,10 @@ async def test_oversized_body_is_413(client: Client, auth: dict[str, str]) -> No
     response = await client.post("/api/campaigns", content=body, headers={**auth, "Content-Type": "application/json"})
     assert response.status_code == 413
     assert set(response.json()) == {"error"}
+
+
+@pytest.mark.parametrize("path", ["/api/admin/config", "/api/campaigns", "/api/jobs/cleanup"])
+async def test_preflight_options_never_fail(client: Client, path: str) -> None:
+    response = await client.options(path)
+    assert response.status_code < 300
+    assert "allow" in response.headers
