@@ -7,8 +7,9 @@
 -- Index: scraping_jobs_unfinished_idx (claims and the timeout sweep).
 
 -- name: claim_next_job(worker_id, lease_seconds)^
--- Take the oldest unfinished job that no live lease holds and whose retry time
--- (if any) has come, and mark it processing under this worker's lease.
+-- Take the oldest unfinished job that no live lease holds (or that this very
+-- worker slot still holds after a failed step) and whose retry time, if any,
+-- has come, and mark it processing under this worker's lease.
 WITH claimed AS (
     UPDATE scraping_jobs AS j
     SET status = 'processing',
@@ -20,7 +21,7 @@ WITH claimed AS (
         SELECT candidate.id
         FROM scraping_jobs AS candidate
         WHERE candidate.status IN ('pending', 'processing')
-            AND (candidate.locked_until IS NULL OR candidate.locked_until < now())
+            AND (candidate.locked_until IS NULL OR candidate.locked_until < now() OR candidate.locked_by = :worker_id)
             AND (candidate.next_attempt_at IS NULL OR candidate.next_attempt_at <= now())
             AND (candidate.timeout_at IS NULL OR candidate.timeout_at > now())
         ORDER BY candidate.created_at
