@@ -12,6 +12,7 @@ import uvicorn
 import uvloop
 
 from service.auth import TokenVerifier, resolve_jwt_secret
+from service.migrations import MigrationError
 from service.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("service")
@@ -146,4 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except MigrationError as exc:
+        print(f"migration problem: {exc}", file=sys.stderr)
+        return 1
     return 0

@@ -3,11 +3,13 @@
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from yoyo import get_backend, read_migrations
 
+from service.database import queries
 from service.paths import MIGRATIONS_DIR
 
 log = logging.getLogger(__name__)
@@ -21,30 +23,51 @@ def yoyo_url(dsn: str) -> str:
     return urlunsplit(parts._replace(scheme="postgresql"))
 
 
+class MigrationError(Exception):
+    """The migrations left the schema in a state the service must not run on."""
+
+
 def migration_ids() -> list[str]:
     """Ids of every migration the code expects, oldest first."""
     return [m.id for m in read_migrations(str(MIGRATIONS_DIR))]
 
 
 @contextmanager
-def _locked(dsn: str) -> Iterator[tuple[Any, Any]]:
+def _locked(dsn: str, directory: Path) -> Iterator[tuple[Any, Any]]:
     """yoyo's backend holding its lock, and the migrations on disk."""
     backend = get_backend(yoyo_url(dsn))
     try:
         with backend.lock():
-            yield backend, read_migrations(str(MIGRATIONS_DIR))
+            yield backend, read_migrations(str(directory))
     finally:
         backend.connection.close()
 
 
-def apply_pending(dsn: str) -> list[str]:
-    """Apply every pending migration; return the ids applied."""
-    with _locked(dsn) as (backend, migrations):
+def _invalid_indexes(backend: Any) -> list[str]:
+    cursor = backend.connection.cursor()
+    cursor.execute(queries.list_invalid_indexes.sql)
+    return [row[0] for row in cursor.fetchall()]
+
+
+def apply_pending(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
+    """Apply every pending migration; return the ids applied.
+
+    A failing migration raises (a transactional one leaves nothing behind). An
+    index left INVALID by a failed concurrent build raises MigrationError even
+    when yoyo counted its migration as applied (as `IF NOT EXISTS` would).
+    """
+    with _locked(dsn, directory) as (backend, migrations):
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
+        invalid = _invalid_indexes(backend)
     applied = [m.id for m in pending]
     for migration_id in applied:
         log.info("applied migration %s", migration_id)
+    if invalid:
+        raise MigrationError(
+            f"invalid indexes (a concurrent build failed): {', '.join(invalid)}; "
+            "drop them (DROP INDEX CONCURRENTLY) and migrate again"
+        )
     return applied
 
 
@@ -52,7 +75,7 @@ def rollback(dsn: str, count: int) -> list[str]:
     """Roll back the `count` most recently applied migrations; return their ids."""
     if count < 1:
         raise ValueError("the number of migrations to roll back must be at least 1")
-    with _locked(dsn) as (backend, migrations):
+    with _locked(dsn, MIGRATIONS_DIR) as (backend, migrations):
         chosen = backend.to_rollback(migrations)[:count]
         backend.rollback_migrations(chosen)
     rolled_back = [m.id for m in chosen]

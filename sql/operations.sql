@@ -3,3 +3,12 @@
 -- name: list_applied_migrations()
 -- Ids of the migrations yoyo has applied (fails if yoyo never ran here).
 SELECT migration_id FROM _yoyo_migration;
+
+-- name: list_invalid_indexes()
+-- Indexes left INVALID by a failed concurrent build (checked after migrating).
+SELECT indexrelid::regclass::text AS index_name
+FROM pg_index
+JOIN pg_class AS c ON c.oid = pg_index.indexrelid
+JOIN pg_namespace AS n ON n.oid = c.relnamespace
+WHERE NOT pg_index.indisvalid AND n.nspname = 'public'
+ORDER BY 1;

