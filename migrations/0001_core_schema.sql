@@ -3,6 +3,10 @@
 -- Every enumerated column and range has a CHECK so that no application bug can
 -- store a row the API would not accept; every timestamp is timestamptz.
 
+-- Fail fast instead of queueing behind long transactions on a busy database.
+SET LOCAL lock_timeout = '10s';
+SET LOCAL statement_timeout = '5min';
+
 CREATE TABLE user_profiles (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id text NOT NULL UNIQUE CHECK (char_length(user_id) BETWEEN 1 AND 255),
@@ -12,31 +16,31 @@ CREATE TABLE user_profiles (
     email text CHECK (char_length(email) <= 320),
     signup_timestamp timestamptz NOT NULL DEFAULT now(),
     onboarding_step text NOT NULL DEFAULT 'pending'
-        CHECK (onboarding_step IN ('pending', 'info_captured', 'intent_captured', 'completed')),
+    CHECK (onboarding_step IN ('pending', 'info_captured', 'intent_captured', 'completed')),
     full_name text CHECK (char_length(full_name) BETWEEN 1 AND 100 AND full_name = btrim(full_name)),
     business_name text
-        CHECK (char_length(business_name) BETWEEN 1 AND 100 AND business_name = btrim(business_name)),
+    CHECK (char_length(business_name) BETWEEN 1 AND 100 AND business_name = btrim(business_name)),
     brand_description text CHECK (char_length(brand_description) BETWEEN 1 AND 2000),
     email_schedule_status jsonb NOT NULL DEFAULT '{}'
-        CHECK (jsonb_typeof(email_schedule_status) = 'object'),
+    CHECK (jsonb_typeof(email_schedule_status) = 'object'),
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now()
 );
 
 COMMENT ON TABLE user_profiles IS
-    'One row per user (Clerk user id), created by onboarding step 1.';
+'One row per user (Clerk user id), created by onboarding step 1.';
 COMMENT ON COLUMN user_profiles.user_id IS
-    'The identity provider''s user id (the token''s sub claim), e.g. user_2zb4wFmyH7n6rV7ByOGNhexQVfi.';
+'The identity provider''s user id (the token''s sub claim), e.g. user_2zb4wFmyH7n6rV7ByOGNhexQVfi.';
 COMMENT ON COLUMN user_profiles.name IS 'Legacy profile field from before onboarding existed.';
 COMMENT ON COLUMN user_profiles.company_name IS 'Legacy profile field from before onboarding existed.';
 COMMENT ON COLUMN user_profiles.industry IS 'Legacy profile field from before onboarding existed.';
 COMMENT ON COLUMN user_profiles.email IS
-    'Cached contact address; the welcome email falls back to it when the token carries none.';
+'Cached contact address; the welcome email falls back to it when the token carries none.';
 COMMENT ON COLUMN user_profiles.onboarding_step IS
-    'pending -> info_captured (step 1) -> intent_captured (step 2) -> completed; only moves forward.';
+'pending -> info_captured (step 1) -> intent_captured (step 2) -> completed; only moves forward.';
 COMMENT ON COLUMN user_profiles.email_schedule_status IS
-    'Delivery state per email type, e.g. {"welcome": {"status": "scheduled"|"sending"|"sent"|"failed", ...}}; '
-    'also the outbox the background workers deliver from. Updated with jsonb_set.';
+'Delivery state per email type, e.g. {"welcome": {"status": "scheduled"|"sending"|"sent"|"failed", ...}}; '
+'also the outbox the background workers deliver from. Updated with jsonb_set.';
 
 CREATE TABLE campaigns (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -51,7 +55,7 @@ CREATE TABLE campaigns (
 
 COMMENT ON TABLE campaigns IS 'A brand''s search for creators; owns its scraping jobs.';
 COMMENT ON COLUMN campaigns.search_type IS
-    'keyword: jobs search by keywords; similar: jobs search for creators like target_username.';
+'keyword: jobs search by keywords; similar: jobs search for creators like target_username.';
 COMMENT ON COLUMN campaigns.status IS 'draft until its first job starts, then active; completed by the user.';
 
 -- Serves every newest-first listing of one user's campaigns, offset and keyset
@@ -68,7 +72,7 @@ CREATE TABLE scraping_jobs (
     region text NOT NULL DEFAULT 'US' CHECK (region ~ '^[A-Z]{2}$'),
     target_results integer NOT NULL DEFAULT 1000 CHECK (target_results BETWEEN 1 AND 10000),
     status text NOT NULL DEFAULT 'pending'
-        CHECK (status IN ('pending', 'processing', 'completed', 'error', 'cancelled', 'timeout')),
+    CHECK (status IN ('pending', 'processing', 'completed', 'error', 'cancelled', 'timeout')),
     run_id text,
     processed_runs integer NOT NULL DEFAULT 0 CHECK (processed_runs >= 0),
     processed_results integer NOT NULL DEFAULT 0 CHECK (processed_results >= 0),
@@ -92,7 +96,7 @@ CREATE TABLE scraping_jobs (
 );
 
 COMMENT ON TABLE scraping_jobs IS
-    'One search on one platform; also the work queue that the background workers claim from.';
+'One search on one platform; also the work queue that the background workers claim from.';
 COMMENT ON COLUMN scraping_jobs.user_id IS 'Owner; always the owner of campaign_id.';
 COMMENT ON COLUMN scraping_jobs.keywords IS 'JSON array of trimmed keywords for keyword searches, else NULL.';
 COMMENT ON COLUMN scraping_jobs.target_username IS 'The creator to find look-alikes of, for similar searches.';
@@ -102,16 +106,18 @@ COMMENT ON COLUMN scraping_jobs.processed_runs IS 'Provider calls made so far (e
 COMMENT ON COLUMN scraping_jobs.processed_results IS 'Creators stored so far over all result pages.';
 COMMENT ON COLUMN scraping_jobs.progress IS 'Percentage 0-100; never decreases while the job runs.';
 COMMENT ON COLUMN scraping_jobs.cursor IS
-    'Number of the next result page (0 for the first); advanced by each step, so it doubles as the step guard.';
+'Number of the next result page (0 for the first); advanced by each step, so it doubles as the step guard.';
 COMMENT ON COLUMN scraping_jobs.provider_cursor IS
-    'The provider''s own continuation token for the next page (opaque; NULL before the first page).';
+'The provider''s own continuation token for the next page (opaque; NULL before the first page).';
 COMMENT ON COLUMN scraping_jobs.qstash_message_id IS
-    'Legacy: message id of the old QStash scheduler. Nothing writes it any more.';
+'Legacy: message id of the old QStash scheduler. Nothing writes it any more.';
 COMMENT ON COLUMN scraping_jobs.search_params IS 'Extra provider parameters and end-of-run notes (JSON object).';
 COMMENT ON COLUMN scraping_jobs.timeout_at IS 'The job ends with status timeout if it is still running at this time.';
 COMMENT ON COLUMN scraping_jobs.locked_by IS 'The worker holding the job (with locked_until); NULL when no one does.';
-COMMENT ON COLUMN scraping_jobs.locked_until IS 'Lease expiry: after it, any worker may take the job over from its last committed step.';
-COMMENT ON COLUMN scraping_jobs.attempts IS 'Failed provider calls in a row for the current step (reset by each stored page).';
+COMMENT ON COLUMN scraping_jobs.locked_until IS
+'Lease expiry: after it, any worker may take the job over from its last committed step.';
+COMMENT ON COLUMN scraping_jobs.attempts IS
+'Failed provider calls in a row for the current step (reset by each stored page).';
 COMMENT ON COLUMN scraping_jobs.next_attempt_at IS 'Retry backoff: the job is not claimed again before this time.';
 
 -- Serves a user's newest-first job listings and keyword search ordering.
@@ -133,9 +139,11 @@ CREATE TABLE scraping_results (
 );
 
 COMMENT ON TABLE scraping_results IS 'One page of creators returned by one provider call of a job.';
-COMMENT ON COLUMN scraping_results.page IS 'The job step that stored this page (the job''s cursor at the time).';
+COMMENT ON COLUMN scraping_results.page IS
+'The job step that stored this page (the job''s cursor at the time).';
 COMMENT ON COLUMN scraping_results.creators IS
-    'JSON array of {creator:{name,followers,avatarUrl,bio,emails}, video:{description,url,statistics}, hashtags, platform}.';
+'JSON array of {creator:{name,handle,followers,avatarUrl,bio,emails}, video:{description,url,statistics},'
+' hashtags, platform}.';
 
 
 CREATE TABLE system_configurations (
@@ -145,19 +153,19 @@ CREATE TABLE system_configurations (
     value text NOT NULL,
     value_type text NOT NULL CHECK (value_type IN ('number', 'boolean', 'duration', 'string', 'json')),
     description text,
-    is_hot_reloadable boolean NOT NULL DEFAULT true,
+    is_hot_reloadable boolean NOT NULL DEFAULT TRUE,
     created_at timestamptz NOT NULL DEFAULT now(),
     updated_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (category, key)
 );
 
 COMMENT ON TABLE system_configurations IS
-    'Operator-tunable settings read by the running processes; defaults live in the service code.';
+'Operator-tunable settings read by the running processes; defaults live in the service code.';
 COMMENT ON COLUMN system_configurations.value IS 'Text form of the value, parsed according to value_type.';
 COMMENT ON COLUMN system_configurations.value_type IS
-    'number | boolean (true/false) | duration (30s, 5m, 2h, 1d) | string | json.';
+'number | boolean (true/false) | duration (30s, 5m, 2h, 1d) | string | json.';
 COMMENT ON COLUMN system_configurations.is_hot_reloadable IS
-    'true: running processes pick up a change within the cache TTL; false: read once at start-up.';
+'true: running processes pick up a change within the cache TTL; false: read once at start-up.';
 
 -- Legacy tables of the first search implementation. Nothing new writes to them;
 -- they are kept so that old rows stay readable and go with their campaign.

@@ -5,6 +5,10 @@
 -- These are single-expression SQL functions: the planner inlines them.
 -- depends: 0001_core_schema
 
+-- Fail fast instead of queueing behind long transactions on a busy database.
+SET LOCAL lock_timeout = '10s';
+SET LOCAL statement_timeout = '5min';
+
 CREATE FUNCTION campaign_json(c campaigns) RETURNS jsonb
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
@@ -103,4 +107,4 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION config_entry_json(system_configurations) IS
-    'API shape of a configuration entry (CONTRACT.md "Config entry").';
+'API shape of a configuration entry (CONTRACT.md "Config entry").';

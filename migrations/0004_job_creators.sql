@@ -7,6 +7,10 @@
 -- Both functions are single SQL statements: the planner inlines them.
 -- depends: 0001_core_schema
 
+-- Fail fast instead of queueing behind long transactions on a busy database.
+SET LOCAL lock_timeout = '10s';
+SET LOCAL statement_timeout = '5min';
+
 CREATE FUNCTION json_number(value jsonb) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
@@ -75,6 +79,6 @@ AS $$
 $$;
 
 COMMENT ON FUNCTION job_creators(uuid, numeric, numeric, boolean, text) IS
-    'One row per creator of a job, as last seen, filtered (NULL: no filter) by followers, having an email, '
-    'and a hashtag (ignoring case); engagement rate = (likes + comments + shares) / views of the video, '
-    '4 decimals, 0 without views.';
+'One row per creator of a job, as last seen, filtered (NULL: no filter) by followers, having an email, '
+'and a hashtag (ignoring case); engagement rate = (likes + comments + shares) / views of the video, '
+'4 decimals, 0 without views.';

@@ -16,9 +16,13 @@ RETURNING campaign_json(c)::text;
 -- Index: campaigns_user_created_idx (the keyset comparison is an index condition);
 -- the latest job and the active-job filter use scraping_jobs_campaign_created_idx.
 WITH lookahead AS (
-    SELECT c AS campaign, c.created_at, c.id
+    SELECT
+        c AS campaign,
+        c.created_at,
+        c.id
     FROM campaigns AS c
-    WHERE c.user_id = :user_id
+    WHERE
+        c.user_id = :user_id
         AND (c.created_at, c.id) < (
             coalesce(:before_created_at::timestamptz, 'infinity'),
             coalesce(:before_id::uuid, 'ffffffff-ffff-ffff-ffff-ffffffffffff')
@@ -31,25 +35,36 @@ WITH lookahead AS (
     ORDER BY c.created_at DESC, c.id DESC
     LIMIT :page_size::integer + 1 OFFSET :skip
 ),
+
 page AS (
-    SELECT campaign, created_at, id
+    SELECT
+        campaign,
+        created_at,
+        id
     FROM lookahead
     ORDER BY created_at DESC, id DESC
     LIMIT :page_size
 ),
+
 last_row AS (
-    SELECT created_at, id FROM page ORDER BY created_at, id LIMIT 1
+    SELECT
+        created_at,
+        id
+    FROM page
+    ORDER BY created_at, id LIMIT 1
 )
+
 SELECT
     (
-        SELECT coalesce(
-            jsonb_agg(
-                campaign_json(p.campaign)
-                || jsonb_build_object('scrapingJobs', coalesce(latest.jobs, '[]'::jsonb))
-                ORDER BY p.created_at DESC, p.id DESC
-            ),
-            '[]'::jsonb
-        )
+        SELECT
+            coalesce(
+                jsonb_agg(
+                    campaign_json(p.campaign)
+                    || jsonb_build_object('scrapingJobs', coalesce(latest.jobs, '[]'::jsonb))
+                    ORDER BY p.created_at DESC, p.id DESC
+                ),
+                '[]'::jsonb
+            )
         FROM page AS p
         LEFT JOIN LATERAL (
             SELECT jsonb_build_array(job_json(j)) AS jobs
@@ -57,7 +72,7 @@ SELECT
             WHERE j.campaign_id = p.id
             ORDER BY j.created_at DESC, j.id DESC
             LIMIT 1
-        ) AS latest ON true
+        ) AS latest ON TRUE
     )::text AS campaigns,
     (SELECT count(*) FROM lookahead) > :page_size AS has_more,
     (SELECT created_at FROM last_row) AS last_created_at,
@@ -65,7 +80,8 @@ SELECT
     (
         SELECT count(*)
         FROM campaigns AS c
-        WHERE c.user_id = :user_id
+        WHERE
+            c.user_id = :user_id
             AND (:status::text IS NULL OR c.status = :status)
             AND (NOT :active_only::boolean OR EXISTS (
                 SELECT FROM scraping_jobs AS j
@@ -83,18 +99,19 @@ SELECT (
 )::text
 FROM campaigns AS c
 LEFT JOIN LATERAL (
-    SELECT jsonb_agg(
-        job_json(j) || jsonb_build_object('results', coalesce(results.list, '[]'::jsonb))
-        ORDER BY j.created_at DESC, j.id DESC
-    ) AS list
+    SELECT
+        jsonb_agg(
+            job_json(j) || jsonb_build_object('results', coalesce(results.list, '[]'::jsonb))
+            ORDER BY j.created_at DESC, j.id DESC
+        ) AS list
     FROM scraping_jobs AS j
     LEFT JOIN LATERAL (
         SELECT jsonb_agg(result_json(r) ORDER BY r.page) AS list
         FROM scraping_results AS r
         WHERE r.job_id = j.id
-    ) AS results ON true
+    ) AS results ON TRUE
     WHERE j.campaign_id = c.id
-) AS jobs ON true
+) AS jobs ON TRUE
 WHERE c.id = :campaign_id AND c.user_id = :user_id;
 
 -- name: update_campaign(user_id, campaign_id, name, description, set_description, status)$
@@ -102,7 +119,8 @@ WHERE c.id = :campaign_id AND c.user_id = :user_id;
 -- description changes only when :set_description, so it can be cleared).
 -- Returns the campaign as API JSON text, or NULL when absent or not the user's.
 UPDATE campaigns AS c
-SET name = coalesce(:name, c.name),
+SET
+    name = coalesce(:name, c.name),
     description = CASE WHEN :set_description::boolean THEN :description ELSE c.description END,
     status = coalesce(:status, c.status),
     updated_at = now()
@@ -122,37 +140,40 @@ RETURNING id;
 -- Index: campaigns_user_created_idx, scraping_jobs_campaign_created_idx.
 SELECT jsonb_build_object(
     'byStatus', (
-        SELECT jsonb_build_object(
-            'draft', count(*) FILTER (WHERE c.status = 'draft'),
-            'active', count(*) FILTER (WHERE c.status = 'active'),
-            'completed', count(*) FILTER (WHERE c.status = 'completed')
-        )
+        SELECT
+            jsonb_build_object(
+                'draft', count(*) FILTER (WHERE c.status = 'draft'),
+                'active', count(*) FILTER (WHERE c.status = 'active'),
+                'completed', count(*) FILTER (WHERE c.status = 'completed')
+            )
         FROM campaigns AS c
         WHERE c.user_id = :user_id
     ),
     'campaigns', (
-        SELECT coalesce(
-            jsonb_agg(
-                jsonb_build_object(
-                    'campaignId', c.id,
-                    'campaignName', c.name,
-                    'totalJobs', s.total_jobs,
-                    'avgResults', s.avg_results,
-                    'latestJob', s.latest_job
-                )
-                ORDER BY s.latest_job DESC NULLS LAST, c.created_at DESC, c.id DESC
-            ),
-            '[]'::jsonb
-        )
+        SELECT
+            coalesce(
+                jsonb_agg(
+                    jsonb_build_object(
+                        'campaignId', c.id,
+                        'campaignName', c.name,
+                        'totalJobs', s.total_jobs,
+                        'avgResults', s.avg_results,
+                        'latestJob', s.latest_job
+                    )
+                    ORDER BY s.latest_job DESC NULLS LAST, c.created_at DESC, c.id DESC
+                ),
+                '[]'::jsonb
+            )
         FROM campaigns AS c
-        CROSS JOIN LATERAL (
-            SELECT
-                count(*) AS total_jobs,
-                coalesce(round(avg(j.processed_results), 2), 0) AS avg_results,
-                max(j.created_at) AS latest_job
-            FROM scraping_jobs AS j
-            WHERE j.campaign_id = c.id
-        ) AS s
+        CROSS JOIN
+            LATERAL (
+                SELECT
+                    count(*) AS total_jobs,
+                    coalesce(round(avg(j.processed_results), 2), 0) AS avg_results,
+                    max(j.created_at) AS latest_job
+                FROM scraping_jobs AS j
+                WHERE j.campaign_id = c.id
+            ) AS s
         WHERE c.user_id = :user_id
     )
 )::text;

@@ -8,8 +8,10 @@
 -- last (value, key). Returns the page as JSON text, whether more follow, and
 -- the last row's (value, key); no row when the job is absent or not the user's.
 WITH job AS (
-    SELECT id FROM scraping_jobs WHERE id = :job_id AND user_id = :user_id
+    SELECT id FROM scraping_jobs
+    WHERE id = :job_id AND user_id = :user_id
 ),
+
 matching AS (
     SELECT
         c.creator_key,
@@ -18,23 +20,41 @@ matching AS (
     FROM job
     CROSS JOIN LATERAL job_creators(job.id, :min_followers, :max_followers, :has_email, :hashtag) AS c
 ),
+
 lookahead AS (
-    SELECT creator_key, creator, sort_value
+    SELECT
+        creator_key,
+        creator,
+        sort_value
     FROM matching
-    WHERE :after_value::numeric IS NULL
+    WHERE
+        :after_value::numeric IS NULL
         OR sort_value < :after_value
         OR (sort_value = :after_value AND creator_key > :after_key::text)
-    ORDER BY sort_value DESC, creator_key
+    ORDER BY sort_value DESC, creator_key ASC
     LIMIT :page_size::integer + 1
 ),
+
 page AS (
-    SELECT creator_key, creator, sort_value FROM lookahead ORDER BY sort_value DESC, creator_key LIMIT :page_size
+    SELECT
+        creator_key,
+        creator,
+        sort_value
+    FROM lookahead
+    ORDER BY sort_value DESC, creator_key ASC LIMIT :page_size
 ),
+
 last_row AS (
-    SELECT sort_value, creator_key FROM page ORDER BY sort_value, creator_key DESC LIMIT 1
+    SELECT
+        sort_value,
+        creator_key
+    FROM page
+    ORDER BY sort_value ASC, creator_key DESC LIMIT 1
 )
+
 SELECT
-    (SELECT coalesce(jsonb_agg(creator ORDER BY sort_value DESC, creator_key), '[]'::jsonb) FROM page)::text AS creators,
+    (SELECT coalesce(jsonb_agg(creator ORDER BY sort_value DESC, creator_key ASC), '[]'::jsonb) FROM page
+    )::text AS creators,
     (SELECT count(*) FROM lookahead) > :page_size AS has_more,
     (SELECT sort_value FROM last_row) AS last_value,
     (SELECT creator_key FROM last_row) AS last_key
@@ -44,11 +64,11 @@ FROM job;
 -- Every filtered creator of a job as CSV-ready columns, in page order, read
 -- through a server-side cursor (the handler has checked the job is the user's).
 SELECT
+    c.followers,
+    c.engagement_rate,
     c.entry ->> 'platform' AS platform,
     c.entry #>> '{creator,handle}' AS handle,
     c.entry #>> '{creator,name}' AS name,
-    c.followers,
-    c.engagement_rate,
     CASE WHEN jsonb_typeof(c.entry #> '{creator,emails}') = 'array' THEN (
         SELECT string_agg(email, '; ') FROM jsonb_array_elements_text(c.entry #> '{creator,emails}') AS email
     ) END AS emails,

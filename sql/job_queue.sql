@@ -12,27 +12,42 @@
 -- has come, and mark it processing under this worker's lease.
 WITH claimed AS (
     UPDATE scraping_jobs AS j
-    SET status = 'processing',
+    SET
+        status = 'processing',
         started_at = coalesce(j.started_at, now()),
         locked_by = :worker_id,
         locked_until = now() + make_interval(secs => :lease_seconds::double precision),
         updated_at = now()
-    WHERE j.id = (
-        SELECT candidate.id
-        FROM scraping_jobs AS candidate
-        WHERE candidate.status IN ('pending', 'processing')
-            AND (candidate.locked_until IS NULL OR candidate.locked_until < now() OR candidate.locked_by = :worker_id)
-            AND (candidate.next_attempt_at IS NULL OR candidate.next_attempt_at <= now())
-            AND (candidate.timeout_at IS NULL OR candidate.timeout_at > now())
-        ORDER BY candidate.created_at
-        LIMIT 1
-        FOR UPDATE SKIP LOCKED
-    )
+    WHERE
+        j.id = (
+            SELECT candidate.id
+            FROM scraping_jobs AS candidate
+            WHERE
+                candidate.status IN ('pending', 'processing')
+                AND (
+                    candidate.locked_until IS NULL OR candidate.locked_until < now() OR candidate.locked_by = :worker_id
+                )
+                AND (candidate.next_attempt_at IS NULL OR candidate.next_attempt_at <= now())
+                AND (candidate.timeout_at IS NULL OR candidate.timeout_at > now())
+            ORDER BY candidate.created_at
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+        )
     RETURNING j.*
 )
+
 SELECT
-    id, platform, keywords, target_username, region, target_results, cursor, provider_cursor,
-    processed_runs, processed_results, attempts,
+    id,
+    platform,
+    keywords,
+    target_username,
+    region,
+    target_results,
+    cursor,
+    provider_cursor,
+    processed_runs,
+    processed_results,
+    attempts,
     (SELECT count(*) FROM (SELECT pg_notify('job_progress', id::text)) AS n) AS notified
 FROM claimed;
 
@@ -44,7 +59,8 @@ FROM claimed;
 -- worker's at this page (lease lost, cancelled, timed out): then nothing is written.
 WITH advanced AS (
     UPDATE scraping_jobs AS j
-    SET cursor = j.cursor + 1,
+    SET
+        cursor = j.cursor + 1,
         provider_cursor = :next_provider_cursor,
         processed_runs = j.processed_runs + 1,
         processed_results = j.processed_results + jsonb_array_length(:creators::jsonb),
@@ -52,7 +68,10 @@ WITH advanced AS (
             WHEN :stop_reason::text IS NOT NULL THEN 100
             ELSE greatest(
                 j.progress,
-                least(99.99, round((j.processed_results + jsonb_array_length(:creators::jsonb)) * 100.0 / j.target_results, 2))
+                least(
+                    99.99,
+                    round((j.processed_results + jsonb_array_length(:creators::jsonb)) * 100.0 / j.target_results, 2)
+                )
             )
         END,
         status = CASE WHEN :stop_reason::text IS NOT NULL THEN 'completed' ELSE 'processing' END,
@@ -68,21 +87,31 @@ WITH advanced AS (
             WHEN :stop_reason::text IS NULL THEN now() + make_interval(secs => :lease_seconds::double precision)
         END,
         updated_at = now()
-    WHERE j.id = :job_id
+    WHERE
+        j.id = :job_id
         AND j.locked_by = :worker_id
         AND j.cursor = :page
         AND j.status = 'processing'
         AND (j.timeout_at IS NULL OR j.timeout_at > now())
     RETURNING j.id, j.status, j.cursor, j.provider_cursor, j.processed_runs, j.processed_results
 ),
+
 stored AS (
     INSERT INTO scraping_results (job_id, page, creators)
-    SELECT id, :page, :creators::jsonb
+    SELECT
+        id,
+        :page,
+        :creators::jsonb
     FROM advanced
     WHERE jsonb_array_length(:creators::jsonb) > 0
 )
+
 SELECT
-    status, cursor, provider_cursor, processed_runs, processed_results,
+    status,
+    cursor,
+    provider_cursor,
+    processed_runs,
+    processed_results,
     (SELECT count(*) FROM (SELECT pg_notify('job_progress', id::text)) AS n) AS notified
 FROM advanced;
 
@@ -91,7 +120,8 @@ FROM advanced;
 -- whether it was still this worker's.
 WITH completed AS (
     UPDATE scraping_jobs AS j
-    SET status = 'completed',
+    SET
+        status = 'completed',
         progress = 100,
         completed_at = now(),
         search_params = coalesce(j.search_params, '{}'::jsonb) || jsonb_build_object('stopReason', :stop_reason::text),
@@ -101,6 +131,7 @@ WITH completed AS (
     WHERE j.id = :job_id AND j.locked_by = :worker_id AND j.status = 'processing'
     RETURNING j.id
 )
+
 SELECT count(*) > 0 FROM (SELECT pg_notify('job_progress', id::text) FROM completed) AS n;
 
 -- name: retry_job_later(job_id, worker_id, delay_seconds)$
@@ -108,7 +139,8 @@ SELECT count(*) > 0 FROM (SELECT pg_notify('job_progress', id::text) FROM comple
 -- time. Returns whether it was still this worker's.
 WITH released AS (
     UPDATE scraping_jobs AS j
-    SET attempts = j.attempts + 1,
+    SET
+        attempts = j.attempts + 1,
         next_attempt_at = now() + make_interval(secs => :delay_seconds::double precision),
         locked_by = NULL,
         locked_until = NULL,
@@ -116,6 +148,7 @@ WITH released AS (
     WHERE j.id = :job_id AND j.locked_by = :worker_id AND j.status = 'processing'
     RETURNING j.id
 )
+
 SELECT count(*) > 0 FROM released;
 
 -- name: fail_job(job_id, worker_id, error)$
@@ -123,7 +156,8 @@ SELECT count(*) > 0 FROM released;
 -- Returns whether it was still this worker's.
 WITH failed AS (
     UPDATE scraping_jobs AS j
-    SET status = 'error',
+    SET
+        status = 'error',
         error = :error,
         completed_at = now(),
         locked_by = NULL,
@@ -132,6 +166,7 @@ WITH failed AS (
     WHERE j.id = :job_id AND j.locked_by = :worker_id AND j.status = 'processing'
     RETURNING j.id
 )
+
 SELECT count(*) > 0 FROM (SELECT pg_notify('job_progress', id::text) FROM failed) AS n;
 
 -- name: release_job(job_id, worker_id)!
@@ -145,7 +180,8 @@ WHERE id = :job_id AND locked_by = :worker_id;
 -- not. Returns how many.
 WITH timed_out AS (
     UPDATE scraping_jobs AS j
-    SET status = 'timeout',
+    SET
+        status = 'timeout',
         error = 'The job did not finish before its time limit',
         completed_at = now(),
         locked_by = NULL,
@@ -154,11 +190,13 @@ WITH timed_out AS (
     WHERE j.status IN ('pending', 'processing') AND j.timeout_at <= now()
     RETURNING j.id
 )
+
 SELECT count(*) FROM (SELECT pg_notify('job_progress', id::text) FROM timed_out) AS n;
 
 -- name: count_unfinished_jobs()$
 -- Jobs still pending or processing (operations and benchmarks). Index: scraping_jobs_unfinished_idx.
-SELECT count(*) FROM scraping_jobs WHERE status IN ('pending', 'processing');
+SELECT count(*) FROM scraping_jobs
+WHERE status IN ('pending', 'processing');
 
 -- name: renew_job_lease(job_id, worker_id, lease_seconds)$
 -- Extend this worker's lease while a provider call is still running. Returns
@@ -169,4 +207,5 @@ WITH renewed AS (
     WHERE id = :job_id AND locked_by = :worker_id AND status = 'processing'
     RETURNING id
 )
+
 SELECT count(*) > 0 FROM renewed;

@@ -8,7 +8,7 @@ SELECT migration_id FROM _yoyo_migration;
 -- Indexes left INVALID by a failed concurrent build (checked after migrating).
 SELECT indexrelid::regclass::text AS index_name
 FROM pg_index
-JOIN pg_class AS c ON c.oid = pg_index.indexrelid
-JOIN pg_namespace AS n ON n.oid = c.relnamespace
+INNER JOIN pg_class AS c ON pg_index.indexrelid = c.oid
+INNER JOIN pg_namespace AS n ON c.relnamespace = n.oid
 WHERE NOT pg_index.indisvalid AND n.nspname = 'public'
-ORDER BY 1;
+ORDER BY index_name;

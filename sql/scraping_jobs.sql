@@ -17,26 +17,33 @@ SELECT pg_advisory_xact_lock(hashtextextended('scraping_jobs:' || :user_id, 0));
 -- refused it; no row when the campaign is not the user's.
 -- Index: campaigns_pkey, scraping_jobs_user_created_idx (the counts).
 WITH campaign AS (
-    SELECT id, search_type
+    SELECT
+        id,
+        search_type
     FROM campaigns
     WHERE id = :campaign_id AND user_id = :user_id
     FOR UPDATE
 ),
+
 usage AS (
     SELECT
         count(*) FILTER (WHERE j.status IN ('pending', 'processing')) AS active,
         count(*) FILTER (WHERE j.created_at > now() - interval '1 minute') AS last_minute
     FROM scraping_jobs AS j
-    WHERE j.user_id = :user_id
+    WHERE
+        j.user_id = :user_id
         AND (j.status IN ('pending', 'processing') OR j.created_at > now() - interval '1 minute')
 ),
+
 refusal AS (
-    SELECT CASE
-        WHEN usage.active >= :max_active_jobs THEN 'active_jobs'
-        WHEN usage.last_minute >= :max_jobs_per_minute THEN 'rate'
-    END AS reason
+    SELECT
+        CASE
+            WHEN usage.active >= :max_active_jobs THEN 'active_jobs'
+            WHEN usage.last_minute >= :max_jobs_per_minute THEN 'rate'
+        END AS reason
     FROM usage
 ),
+
 job AS (
     INSERT INTO scraping_jobs AS j (
         user_id, campaign_id, keywords, target_username, platform, region, target_results, timeout_at
@@ -54,11 +61,13 @@ job AS (
     WHERE campaign.search_type = :search_type AND refusal.reason IS NULL
     RETURNING j
 ),
+
 activated AS (
     UPDATE campaigns
     SET status = 'active', updated_at = now()
     WHERE id = (SELECT (job.j).campaign_id FROM job) AND status = 'draft'
 )
+
 SELECT
     campaign.search_type,
     (SELECT job_json(job.j)::text FROM job) AS job,
@@ -77,36 +86,46 @@ SELECT (
             'totalResults', pages.total_results,
             'totalCreators', pages.total_creators,
             'averageCreatorsPerResult',
-            CASE WHEN pages.total_results > 0 THEN round(pages.total_creators::numeric / pages.total_results, 2) ELSE 0 END
+            CASE
+                WHEN pages.total_results > 0 THEN round(pages.total_creators::numeric / pages.total_results, 2) ELSE 0
+            END
         )
     )
 )::text
 FROM scraping_jobs AS j
-CROSS JOIN LATERAL (
-    SELECT
-        jsonb_agg(result_json(r) ORDER BY r.page) AS list,
-        count(*) AS total_results,
-        coalesce(sum(jsonb_array_length(r.creators)), 0) AS total_creators
-    FROM scraping_results AS r
-    WHERE r.job_id = j.id
-) AS pages
+CROSS JOIN
+    LATERAL (
+        SELECT
+            jsonb_agg(result_json(r) ORDER BY r.page) AS list,
+            count(*) AS total_results,
+            coalesce(sum(jsonb_array_length(r.creators)), 0) AS total_creators
+        FROM scraping_results AS r
+        WHERE r.job_id = j.id
+    ) AS pages
 WHERE j.id = :job_id AND j.user_id = :user_id;
 
 -- name: get_job_progress(user_id, job_id)$
 -- A job without its results, as API JSON text, for the progress event stream;
 -- NULL when absent or not the user's. Index: primary key.
-SELECT job_json(j)::text FROM scraping_jobs AS j WHERE j.id = :job_id AND j.user_id = :user_id;
+SELECT job_json(j)::text FROM scraping_jobs AS j
+WHERE j.id = :job_id AND j.user_id = :user_id;
 
 -- name: cancel_job(user_id, job_id)^
 -- Cancel a user's unfinished job; the worker's next step finds it cancelled and
 -- writes nothing more. Returns the status the job had and, when it was
 -- cancelled here, the job as API JSON text; no row when absent or not the user's.
 WITH target AS (
-    SELECT id, status FROM scraping_jobs WHERE id = :job_id AND user_id = :user_id FOR UPDATE
+    SELECT
+        id,
+        status
+    FROM scraping_jobs
+    WHERE id = :job_id AND user_id = :user_id FOR UPDATE
 ),
+
 cancelled AS (
     UPDATE scraping_jobs AS j
-    SET status = 'cancelled',
+    SET
+        status = 'cancelled',
         error = 'Job cancelled by user',
         completed_at = now(),
         locked_by = NULL,
@@ -116,6 +135,7 @@ cancelled AS (
     WHERE j.id = target.id AND target.status IN ('pending', 'processing')
     RETURNING j
 )
+
 SELECT
     target.status AS previous_status,
     (SELECT job_json(cancelled.j)::text FROM cancelled) AS job,
@@ -129,18 +149,24 @@ FROM target;
 WITH cutoff AS (
     SELECT now() - make_interval(days => :older_than_days::integer) AS at
 ),
+
 doomed AS (
     SELECT j.id
     FROM scraping_jobs AS j, cutoff
     WHERE j.status = :status AND j.created_at < cutoff.at
     FOR UPDATE OF j
 ),
+
 deleted_results AS (
-    DELETE FROM scraping_results WHERE job_id IN (SELECT id FROM doomed) RETURNING 1
+    DELETE FROM scraping_results
+    WHERE job_id IN (SELECT id FROM doomed) RETURNING 1
 ),
+
 deleted_jobs AS (
-    DELETE FROM scraping_jobs WHERE id IN (SELECT id FROM doomed) RETURNING 1
+    DELETE FROM scraping_jobs
+    WHERE id IN (SELECT id FROM doomed) RETURNING 1
 )
+
 SELECT
     (SELECT count(*) FROM deleted_jobs) AS deleted_jobs,
     (SELECT count(*) FROM deleted_results) AS deleted_results,
@@ -153,23 +179,30 @@ SELECT
 -- the matching jobs are kept while sorting; whole rows are read for the page.
 -- Index: scraping_jobs_user_created_idx (the user's jobs), then the primary key.
 WITH matching AS (
-    SELECT j.id, j.created_at,
+    SELECT
+        j.id,
+        j.created_at,
         CASE :sort_by::text
-            WHEN 'createdAt' THEN extract(epoch FROM j.created_at)
-            WHEN 'updatedAt' THEN extract(epoch FROM j.updated_at)
+            WHEN 'createdAt' THEN extract(EPOCH FROM j.created_at)
+            WHEN 'updatedAt' THEN extract(EPOCH FROM j.updated_at)
             WHEN 'processedResults' THEN j.processed_results
             WHEN 'progress' THEN j.progress
         END AS sort_value
     FROM scraping_jobs AS j
-    WHERE j.user_id = :user_id
+    WHERE
+        j.user_id = :user_id
         AND (:status::text IS NULL OR j.status = :status)
         AND (:platform::text IS NULL OR j.platform = :platform)
         AND (:campaign_id::uuid IS NULL OR j.campaign_id = :campaign_id)
         AND (:created_from::timestamptz IS NULL OR j.created_at >= :created_from)
         AND (:created_to::timestamptz IS NULL OR j.created_at <= :created_to)
 ),
+
 page AS (
-    SELECT id, created_at, sort_value
+    SELECT
+        id,
+        created_at,
+        sort_value
     FROM matching
     ORDER BY
         CASE WHEN :descending::boolean THEN NULL ELSE sort_value END ASC,
@@ -178,30 +211,34 @@ page AS (
         id DESC
     LIMIT :page_size OFFSET :skip
 )
+
 SELECT
     (
-        SELECT coalesce(
-            jsonb_agg(
-                job_json(j)
-                ORDER BY
-                    CASE WHEN :descending::boolean THEN NULL ELSE page.sort_value END ASC,
-                    CASE WHEN :descending::boolean THEN page.sort_value END DESC,
-                    page.created_at DESC,
-                    page.id DESC
-            ),
-            '[]'::jsonb
-        )
+        SELECT
+            coalesce(
+                jsonb_agg(
+                    job_json(j)
+                    ORDER BY
+                        CASE WHEN :descending::boolean THEN NULL ELSE page.sort_value END ASC,
+                        CASE WHEN :descending::boolean THEN page.sort_value END DESC,
+                        page.created_at DESC,
+                        page.id DESC
+                ),
+                '[]'::jsonb
+            )
         FROM page
-        JOIN scraping_jobs AS j ON j.id = page.id
+        INNER JOIN scraping_jobs AS j ON page.id = j.id
     )::text AS jobs,
     (SELECT count(*) FROM matching) AS total;
 
 -- name: search_jobs_by_keyword(user_id, keyword, page_size)$
 -- A user's newest jobs that have :keyword among their keywords, ignoring case,
 -- as the API's {"jobs": [...]} JSON text. Index: scraping_jobs_keywords_gin.
-SELECT jsonb_build_object(
-    'jobs', coalesce(jsonb_agg(job_json(found.j) ORDER BY (found.j).created_at DESC, (found.j).id DESC), '[]'::jsonb)
-)::text
+SELECT
+    jsonb_build_object(
+        'jobs',
+        coalesce(jsonb_agg(job_json(found.j) ORDER BY (found.j).created_at DESC, (found.j).id DESC), '[]'::jsonb)
+    )::text
 FROM (
     SELECT j
     FROM scraping_jobs AS j
@@ -214,23 +251,24 @@ FROM (
 -- Average, total and largest processed results, and counts by status and by
 -- platform, over a user's jobs, in one pass, as API JSON text.
 -- Index: scraping_jobs_user_created_idx.
-SELECT jsonb_build_object(
-    'avgResults', coalesce(round(avg(j.processed_results), 2), 0),
-    'totalResults', coalesce(sum(j.processed_results), 0),
-    'maxResults', coalesce(max(j.processed_results), 0),
-    'byStatus', jsonb_build_object(
-        'pending', count(*) FILTER (WHERE j.status = 'pending'),
-        'processing', count(*) FILTER (WHERE j.status = 'processing'),
-        'completed', count(*) FILTER (WHERE j.status = 'completed'),
-        'error', count(*) FILTER (WHERE j.status = 'error'),
-        'cancelled', count(*) FILTER (WHERE j.status = 'cancelled'),
-        'timeout', count(*) FILTER (WHERE j.status = 'timeout')
-    ),
-    'byPlatform', jsonb_build_object(
-        'TikTok', count(*) FILTER (WHERE j.platform = 'TikTok'),
-        'Instagram', count(*) FILTER (WHERE j.platform = 'Instagram'),
-        'YouTube', count(*) FILTER (WHERE j.platform = 'YouTube')
-    )
-)::text
+SELECT
+    jsonb_build_object(
+        'avgResults', coalesce(round(avg(j.processed_results), 2), 0),
+        'totalResults', coalesce(sum(j.processed_results), 0),
+        'maxResults', coalesce(max(j.processed_results), 0),
+        'byStatus', jsonb_build_object(
+            'pending', count(*) FILTER (WHERE j.status = 'pending'),
+            'processing', count(*) FILTER (WHERE j.status = 'processing'),
+            'completed', count(*) FILTER (WHERE j.status = 'completed'),
+            'error', count(*) FILTER (WHERE j.status = 'error'),
+            'cancelled', count(*) FILTER (WHERE j.status = 'cancelled'),
+            'timeout', count(*) FILTER (WHERE j.status = 'timeout')
+        ),
+        'byPlatform', jsonb_build_object(
+            'TikTok', count(*) FILTER (WHERE j.platform = 'TikTok'),
+            'Instagram', count(*) FILTER (WHERE j.platform = 'Instagram'),
+            'YouTube', count(*) FILTER (WHERE j.platform = 'YouTube')
+        )
+    )::text
 FROM scraping_jobs AS j
 WHERE j.user_id = :user_id;

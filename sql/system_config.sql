@@ -2,15 +2,19 @@
 
 -- name: get_config_entry(category, key)^
 -- One stored entry, for the settings cache. Index: system_configurations_category_key_key.
-SELECT value, value_type, is_hot_reloadable
+SELECT
+    value,
+    value_type,
+    is_hot_reloadable
 FROM system_configurations
 WHERE category = :category AND key = :key;
 
 -- name: list_config_entries()$
 -- Every stored entry, by category and key, as the API's {"configs": [...]} JSON text.
-SELECT jsonb_build_object(
-    'configs', coalesce(jsonb_agg(config_entry_json(e) ORDER BY e.category, e.key), '[]'::jsonb)
-)::text
+SELECT
+    jsonb_build_object(
+        'configs', coalesce(jsonb_agg(config_entry_json(e) ORDER BY e.category, e.key), '[]'::jsonb)
+    )::text
 FROM system_configurations AS e;
 
 -- name: upsert_config_entry(category, key, value, value_type, description, is_hot_reloadable)$
@@ -19,11 +23,12 @@ FROM system_configurations AS e;
 INSERT INTO system_configurations AS e (category, key, value, value_type, description, is_hot_reloadable)
 VALUES (:category, :key, :value, :value_type, :description, coalesce(:is_hot_reloadable::boolean, true))
 ON CONFLICT (category, key) DO UPDATE
-SET value = excluded.value,
-    value_type = excluded.value_type,
-    description = coalesce(:description, e.description),
-    is_hot_reloadable = coalesce(:is_hot_reloadable::boolean, e.is_hot_reloadable),
-    updated_at = now()
+    SET
+        value = excluded.value,
+        value_type = excluded.value_type,
+        description = coalesce(:description, e.description),
+        is_hot_reloadable = coalesce(:is_hot_reloadable::boolean, e.is_hot_reloadable),
+        updated_at = now()
 RETURNING config_entry_json(e)::text;
 
 -- name: delete_config_entry(category, key)$

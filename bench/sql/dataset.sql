@@ -3,7 +3,8 @@
 
 -- name: count_bench_campaigns()$
 -- How many campaigns the dataset already has (0: not generated yet).
-SELECT count(*) FROM campaigns WHERE user_id LIKE 'bench\_user\_%';
+SELECT count(*) FROM campaigns
+WHERE user_id LIKE 'bench\_user\_%';
 
 -- name: generate_campaigns(users, campaigns_per_user)!
 -- campaigns_per_user campaigns for each of `users` users, created over the last year.
@@ -14,8 +15,8 @@ SELECT
     CASE WHEN c % 3 = 0 THEN 'Finding creators for launch ' || c END,
     CASE WHEN c % 5 = 0 THEN 'similar' ELSE 'keyword' END,
     (ARRAY['draft', 'active', 'completed'])[1 + (u + c) % 3],
-    created,
-    created
+    created AS created_at,
+    created AS updated_at
 FROM generate_series(1, :users) AS u
 CROSS JOIN generate_series(1, :campaigns_per_user) AS c
 -- Mentioning u and c makes the subquery run once per row (one random time each).
@@ -47,21 +48,25 @@ SELECT
     c.created_at + interval '30 minutes' + make_interval(days => j),
     c.created_at + make_interval(days => j),
     c.created_at + make_interval(days => j, secs => 5),
-    CASE WHEN state.status IN ('pending', 'processing') THEN NULL ELSE c.created_at + make_interval(days => j, mins => 3) END,
+    CASE
+        WHEN state.status IN ('pending', 'processing') THEN NULL ELSE c.created_at + make_interval(days => j, mins => 3)
+    END,
     c.created_at + make_interval(days => j, mins => 3)
 FROM campaigns AS c
 CROSS JOIN generate_series(1, :jobs_per_campaign) AS j
-CROSS JOIN LATERAL (
-    SELECT CASE
-        WHEN r < 0.003 THEN 'pending'
-        WHEN r < 0.006 THEN 'processing'
-        WHEN r < 0.06 THEN 'error'
-        WHEN r < 0.09 THEN 'cancelled'
-        WHEN r < 0.10 THEN 'timeout'
-        ELSE 'completed'
-    END AS status
-    FROM (SELECT random() + j * 0 AS r) AS roll  -- j makes it one roll per row
-) AS state
+CROSS JOIN
+    LATERAL (
+        SELECT
+            CASE
+                WHEN r < 0.003 THEN 'pending'
+                WHEN r < 0.006 THEN 'processing'
+                WHEN r < 0.06 THEN 'error'
+                WHEN r < 0.09 THEN 'cancelled'
+                WHEN r < 0.10 THEN 'timeout'
+                ELSE 'completed'
+            END AS status
+        FROM (SELECT random() + j * 0 AS r) AS roll  -- j makes it one roll per row
+    ) AS state
 CROSS JOIN (
     SELECT ARRAY[
         'fashion', 'Summer Fashion', 'fitness', 'home workouts', 'beauty', 'skincare', 'makeup', 'food',
@@ -82,32 +87,41 @@ SELECT
     j.id,
     p,
     (
-        SELECT jsonb_agg(jsonb_build_object(
-            'creator', jsonb_build_object(
-                'name', 'Creator ' || n,
-                'handle', 'creator_' || n,
-                'followers', (1000 / power(1 - random() * 0.999, 1 / 1.2))::bigint,
-                'avatarUrl', 'https://images.example/' || n || '.jpg',
-                'bio', 'Creating content about ' || j.platform || CASE WHEN n % 3 = 0 THEN ' | creator' || n || '@mail.example' ELSE '' END,
-                'emails', CASE WHEN n % 3 = 0 THEN jsonb_build_array('creator' || n || '@mail.example') ELSE '[]'::jsonb END
-            ),
-            'video', jsonb_build_object(
-                'description', 'Video ' || n,
-                'url', 'https://video.example/' || j.id || '/' || p || '/' || i,
-                'statistics', jsonb_build_object(
-                    'likes', (random() * 5000)::integer, 'comments', (random() * 300)::integer,
-                    'shares', (random() * 100)::integer, 'views', (1000 + random() * 100000)::integer
-                )
-            ),
-            'hashtags', jsonb_build_array('#fyp', '#' || (n % 40)),
-            'platform', j.platform
-        ))
+        SELECT
+            jsonb_agg(jsonb_build_object(
+                'creator', jsonb_build_object(
+                    'name', 'Creator ' || n,
+                    'handle', 'creator_' || n,
+                    'followers', (1000 / power(1 - random() * 0.999, 1 / 1.2))::bigint,
+                    'avatarUrl', 'https://images.example/' || n || '.jpg',
+                    'bio',
+                    'Creating content about '
+                    || j.platform
+                    || CASE WHEN n % 3 = 0 THEN ' | creator' || n || '@mail.example' ELSE '' END,
+                    'emails',
+                    CASE WHEN n % 3 = 0 THEN jsonb_build_array('creator' || n || '@mail.example') ELSE '[]'::jsonb END
+                ),
+                'video', jsonb_build_object(
+                    'description', 'Video ' || n,
+                    'url', 'https://video.example/' || j.id || '/' || p || '/' || i,
+                    'statistics', jsonb_build_object(
+                        'likes', (random() * 5000)::integer, 'comments', (random() * 300)::integer,
+                        'shares', (random() * 100)::integer, 'views', (1000 + random() * 100000)::integer
+                    )
+                ),
+                'hashtags', jsonb_build_array('#fyp', '#' || (n % 40)),
+                'platform', j.platform
+            ))
         FROM generate_series(1, :creators_per_page) AS i
         CROSS JOIN LATERAL (SELECT abs(hashtext(j.id::text || p || i)) % 200000 AS n) AS who
     ),
     j.started_at + make_interval(secs => p * 10)
 FROM (
-    SELECT id, platform, started_at, row_number() OVER (ORDER BY id) AS position
+    SELECT
+        id,
+        platform,
+        started_at,
+        row_number() OVER (ORDER BY id) AS position
     FROM scraping_jobs
     WHERE user_id LIKE 'bench\_user\_%' AND status <> 'pending'
 ) AS j
@@ -118,26 +132,51 @@ WHERE j.position % :job_every = 0;
 -- One completed job of user_id (in its newest campaign) with pages x creators_per_page
 -- distinct creators, for export measurements. Returns its id.
 WITH job AS (
-    INSERT INTO scraping_jobs (user_id, campaign_id, keywords, platform, target_results, status, processed_runs,
-        processed_results, progress, cursor, completed_at)
-    SELECT c.user_id, c.id, '["big export"]', 'TikTok', 10000, 'completed', :pages::integer,
-        :pages::integer * :creators_per_page::integer, 100, :pages::integer, now()
-    FROM campaigns AS c WHERE c.user_id = :user_id ORDER BY c.created_at DESC LIMIT 1
+    INSERT INTO scraping_jobs (
+        user_id, campaign_id, keywords, platform, target_results, status, processed_runs,
+        processed_results, progress, cursor, completed_at
+    )
+    SELECT
+        c.user_id,
+        c.id,
+        '["big export"]',
+        'TikTok',
+        10000,
+        'completed',
+        :pages::integer,
+        :pages::integer * :creators_per_page::integer,
+        100,
+        :pages::integer,
+        now()
+    FROM campaigns AS c
+    WHERE c.user_id = :user_id
+    ORDER BY c.created_at DESC LIMIT 1
     RETURNING id
 ),
+
 pages AS (
     INSERT INTO scraping_results (job_id, page, creators)
-    SELECT job.id, p, (
-        SELECT jsonb_agg(jsonb_build_object(
-            'creator', jsonb_build_object('name', 'Big ' || p || '-' || i, 'handle', 'big_' || p || '_' || i,
-                'followers', 1000 + p * 10 + i, 'emails', '[]'::jsonb, 'bio', 'bio ' || p),
-            'video', jsonb_build_object('url', 'https://video.example/big/' || p || '/' || i,
-                'statistics', jsonb_build_object('likes', i, 'comments', 1, 'shares', 1, 'views', 1000)),
-            'hashtags', '["#big"]'::jsonb, 'platform', 'TikTok'))
-        FROM generate_series(1, :creators_per_page::integer) AS i
-    )
+    SELECT
+        job.id,
+        p,
+        (
+            SELECT
+                jsonb_agg(jsonb_build_object(
+                    'creator', jsonb_build_object(
+                        'name', 'Big ' || p || '-' || i, 'handle', 'big_' || p || '_' || i,
+                        'followers', 1000 + p * 10 + i, 'emails', '[]'::jsonb, 'bio', 'bio ' || p
+                    ),
+                    'video', jsonb_build_object(
+                        'url', 'https://video.example/big/' || p || '/' || i,
+                        'statistics', jsonb_build_object('likes', i, 'comments', 1, 'shares', 1, 'views', 1000)
+                    ),
+                    'hashtags', '["#big"]'::jsonb, 'platform', 'TikTok'
+                ))
+            FROM generate_series(1, :creators_per_page::integer) AS i
+        )
     FROM job CROSS JOIN generate_series(0, :pages::integer - 1) AS p
 )
+
 SELECT id FROM job;
 
 -- name: analyze_tables#
@@ -146,25 +185,40 @@ ANALYZE campaigns, scraping_jobs, scraping_results, user_profiles;
 
 -- name: index_sizes()
 -- Every index of the application tables with its size.
-SELECT indexrelid::regclass::text AS index_name, indrelid::regclass::text AS table_name,
+SELECT
+    indexrelid::regclass::text AS index_name,
+    indrelid::regclass::text AS table_name,
     pg_relation_size(indexrelid) AS bytes
 FROM pg_index
-WHERE indrelid::regclass::text IN ('campaigns', 'scraping_jobs', 'scraping_results', 'user_profiles',
-    'system_configurations', 'search_jobs', 'search_results')
+WHERE
+    indrelid::regclass::text IN (
+        'campaigns', 'scraping_jobs', 'scraping_results', 'user_profiles',
+        'system_configurations', 'search_jobs', 'search_results'
+    )
 ORDER BY bytes DESC;
 
 -- name: table_sizes()
 -- Rows and total size (with TOAST and indexes) of the large tables.
-SELECT relname AS table_name, n_live_tup AS rows, pg_total_relation_size(relid) AS bytes
+SELECT
+    relname AS table_name,
+    n_live_tup AS rows,
+    pg_total_relation_size(relid) AS bytes
 FROM pg_stat_user_tables
 WHERE relname IN ('campaigns', 'scraping_jobs', 'scraping_results')
 ORDER BY relname;
 
 -- name: sample_ids()^
 -- Typical parameters: a bench user, one of its campaigns, and one of its jobs with results.
-SELECT j.user_id, j.campaign_id, j.id AS job_id
+SELECT
+    j.user_id,
+    j.campaign_id,
+    j.id AS job_id
 FROM scraping_jobs AS j
-WHERE j.user_id = 'bench_user_1000' AND EXISTS (SELECT FROM scraping_results AS r WHERE r.job_id = j.id)
+WHERE
+    j.user_id = 'bench_user_1000' AND EXISTS (
+        SELECT FROM scraping_results AS r
+        WHERE r.job_id = j.id
+    )
 ORDER BY j.created_at DESC
 LIMIT 1;
 
@@ -173,10 +227,15 @@ LIMIT 1;
 -- show the plans for a user far above the typical hundred jobs.
 WITH campaign AS (
     INSERT INTO campaigns (user_id, name, search_type, status)
-    SELECT 'bench_heavy_user', 'Heavy campaign ' || c, 'keyword', 'active'
+    SELECT
+        'bench_heavy_user',
+        'Heavy campaign ' || c,
+        'keyword',
+        'active'
     FROM generate_series(1, :campaigns) AS c
     RETURNING id, user_id
 )
+
 INSERT INTO scraping_jobs (user_id, campaign_id, keywords, platform, status, processed_results, progress, created_at)
 SELECT
     campaign.user_id,
@@ -192,4 +251,5 @@ CROSS JOIN generate_series(1, :jobs_per_campaign) AS j;
 
 -- name: find_big_job(user_id, creators)$
 -- The export job of user_id with exactly this many creators, if generated before.
-SELECT id FROM scraping_jobs WHERE user_id = :user_id AND processed_results = :creators AND keywords = '["big export"]';
+SELECT id FROM scraping_jobs
+WHERE user_id = :user_id AND processed_results = :creators AND keywords = '["big export"]';

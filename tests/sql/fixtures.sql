@@ -14,15 +14,19 @@ INSERT INTO scraping_results (job_id, page, creators) VALUES (:job_id, :page, :c
 -- name: snapshot_campaign(campaign_id)$
 -- Everything stored about a campaign, its jobs and results, for before/after comparisons.
 SELECT jsonb_build_object(
-    'campaign', (SELECT to_jsonb(c) FROM campaigns AS c WHERE c.id = :campaign_id),
+    'campaign', (
+        SELECT to_jsonb(c) FROM campaigns AS c
+        WHERE c.id = :campaign_id
+    ),
     'jobs', (
         SELECT coalesce(jsonb_agg(to_jsonb(j) ORDER BY j.id), '[]')
-        FROM scraping_jobs AS j WHERE j.campaign_id = :campaign_id
+        FROM scraping_jobs AS j
+        WHERE j.campaign_id = :campaign_id
     ),
     'results', (
         SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.id), '[]')
         FROM scraping_results AS r
-        JOIN scraping_jobs AS j ON j.id = r.job_id
+        INNER JOIN scraping_jobs AS j ON r.job_id = j.id
         WHERE j.campaign_id = :campaign_id
     )
 )::text;
@@ -30,35 +34,46 @@ SELECT jsonb_build_object(
 -- name: count_user_rows(user_id)^
 -- How many campaigns, jobs and results a user has.
 SELECT
-    (SELECT count(*) FROM campaigns WHERE user_id = :user_id) AS campaigns,
-    (SELECT count(*) FROM scraping_jobs WHERE user_id = :user_id) AS jobs,
+    (
+        SELECT count(*) FROM campaigns
+        WHERE user_id = :user_id
+    ) AS campaigns,
+    (
+        SELECT count(*) FROM scraping_jobs
+        WHERE user_id = :user_id
+    ) AS jobs,
     (
         SELECT count(*) FROM scraping_results AS r
-        JOIN scraping_jobs AS j ON j.id = r.job_id
+        INNER JOIN scraping_jobs AS j ON r.job_id = j.id
         WHERE j.user_id = :user_id
     ) AS results;
 
 -- name: invalid_indexes()
 -- Indexes that a failed concurrent build left unusable.
-SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid;
+SELECT indexrelid::regclass::text AS name FROM pg_index
+WHERE NOT indisvalid;
 
 -- name: user_tables()
 -- Tables of the public schema, for checking that a rollback removes everything.
-SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%' ORDER BY 1;
+SELECT tablename FROM pg_tables
+WHERE schemaname = 'public' AND tablename NOT LIKE '%yoyo%'
+ORDER BY tablename;
 
 -- name: email_state(user_id, email_type)$
 -- The delivery state of one email of a user.
-SELECT email_schedule_status -> :email_type::text FROM user_profiles WHERE user_id = :user_id;
+SELECT email_schedule_status -> :email_type::text FROM user_profiles
+WHERE user_id = :user_id;
 
 -- name: make_email_due_now(user_id, email_type)!
 -- Fast-forward an email: its retry time and its lease are over.
 UPDATE user_profiles
-SET email_schedule_status = jsonb_set(
-    email_schedule_status,
-    ARRAY[:email_type::text],
-    (email_schedule_status -> :email_type::text)
-    || jsonb_build_object('nextAttemptAt', now() - interval '1 second', 'leaseUntil', now() - interval '1 second')
-)
+SET
+    email_schedule_status = jsonb_set(
+        email_schedule_status,
+        ARRAY[:email_type::text],
+        (email_schedule_status -> :email_type::text)
+        || jsonb_build_object('nextAttemptAt', now() - interval '1 second', 'leaseUntil', now() - interval '1 second')
+    )
 WHERE user_id = :user_id;
 
 -- name: store_raw_config(category, key, value, value_type, is_hot_reloadable)!
@@ -66,32 +81,50 @@ WHERE user_id = :user_id;
 INSERT INTO system_configurations (category, key, value, value_type, is_hot_reloadable)
 VALUES (:category, :key, :value, :value_type, :is_hot_reloadable)
 ON CONFLICT (category, key) DO UPDATE
-SET value = excluded.value, value_type = excluded.value_type, is_hot_reloadable = excluded.is_hot_reloadable;
+    SET value = excluded.value, value_type = excluded.value_type, is_hot_reloadable = excluded.is_hot_reloadable;
 
 -- name: count_profiles(user_id)$
 -- How many profiles a user has (at most one, by the unique constraint).
-SELECT count(*) FROM user_profiles WHERE user_id = :user_id;
+SELECT count(*) FROM user_profiles
+WHERE user_id = :user_id;
 
 -- name: job_row(job_id)^
 -- The internal columns of a job (lease, attempts) that the API does not show.
-SELECT status, locked_by, locked_until, attempts, next_attempt_at, cursor, processed_runs, progress
-FROM scraping_jobs WHERE id = :job_id;
+SELECT
+    status,
+    locked_by,
+    locked_until,
+    attempts,
+    next_attempt_at,
+    cursor,
+    processed_runs,
+    progress
+FROM scraping_jobs
+WHERE id = :job_id;
 
 -- name: job_pages(job_id)
 -- A job's stored pages in order, with their creators.
-SELECT page, creators FROM scraping_results WHERE job_id = :job_id ORDER BY page;
+SELECT
+    page,
+    creators
+FROM scraping_results
+WHERE job_id = :job_id
+ORDER BY page;
 
 -- name: age_job(job_id, days)!
 -- Pretend a job was created some days ago (for cleanup).
-UPDATE scraping_jobs SET created_at = now() - make_interval(days => :days::integer) WHERE id = :job_id;
+UPDATE scraping_jobs SET created_at = now() - make_interval(days => :days::integer)
+WHERE id = :job_id;
 
 -- name: expire_job(job_id)!
 -- Move a job's time limit into the past.
-UPDATE scraping_jobs SET timeout_at = now() - interval '1 second' WHERE id = :job_id;
+UPDATE scraping_jobs SET timeout_at = now() - interval '1 second'
+WHERE id = :job_id;
 
 -- name: job_owner(job_id)$
 -- The user a job belongs to.
-SELECT user_id FROM scraping_jobs WHERE id = :job_id;
+SELECT user_id FROM scraping_jobs
+WHERE id = :job_id;
 
 -- name: insert_job_row(user_id, campaign_id, keywords, platform, status, processed_results, progress, created_at)$
 -- A job with chosen values, for listing, sorting and statistics tests; it was
