@@ -101,7 +101,7 @@ COMMENT ON COLUMN scraping_jobs.user_id IS 'Owner; always the owner of campaign_
 COMMENT ON COLUMN scraping_jobs.keywords IS 'JSON array of trimmed keywords for keyword searches, else NULL.';
 COMMENT ON COLUMN scraping_jobs.target_username IS 'The creator to find look-alikes of, for similar searches.';
 COMMENT ON COLUMN scraping_jobs.region IS 'ISO 3166-1 alpha-2 country code passed to the provider.';
-COMMENT ON COLUMN scraping_jobs.run_id IS 'Provider-side identifier of the current run, when it has one.';
+COMMENT ON COLUMN scraping_jobs.run_id IS 'The worker slot that last claimed the job (host:pid:tag/slot).';
 COMMENT ON COLUMN scraping_jobs.processed_runs IS 'Provider calls made so far (each call is one step).';
 COMMENT ON COLUMN scraping_jobs.processed_results IS 'Creators stored so far over all result pages.';
 COMMENT ON COLUMN scraping_jobs.progress IS 'Percentage 0-100; never decreases while the job runs.';

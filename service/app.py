@@ -44,7 +44,9 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         await verifier.refresh_jwks()
         pool = app.state.pool = await create_pool(dsn, settings)
         config = app.state.config = SystemConfig(pool)
-        listener = app.state.listener = Listener(dsn, settings, [JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL])
+        listener = app.state.listener = Listener(
+            settings.listen_database_url or dsn, settings, [JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL]
+        )
         stop = asyncio.Event()
         background = [asyncio.create_task(listener.run(stop))]
         if settings.run_worker:

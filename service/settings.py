@@ -16,6 +16,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     """Every setting, named after its environment variable (lower-cased)."""
 
     database_url: str | None = None
+    # LISTEN/NOTIFY needs a session of its own: behind a transaction-mode pooler
+    # (PgBouncer, Supabase's pooler) point this at the database directly.
+    listen_database_url: str | None = None
     data_dir: Path = DEFAULT_DATA_DIR
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000

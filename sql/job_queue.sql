@@ -9,12 +9,14 @@
 -- name: claim_next_job(worker_id, lease_seconds)^
 -- Take the oldest unfinished job that no live lease holds (or that this very
 -- worker slot still holds after a failed step) and whose retry time, if any,
--- has come, and mark it processing under this worker's lease.
+-- has come, and mark it processing under this worker's lease; run_id names the
+-- worker slot working on it (host:pid:process-tag/slot).
 WITH claimed AS (
     UPDATE scraping_jobs AS j
     SET
         status = 'processing',
         started_at = coalesce(j.started_at, now()),
+        run_id = :worker_id,
         locked_by = :worker_id,
         locked_until = now() + make_interval(secs => :lease_seconds::double precision),
         updated_at = now()

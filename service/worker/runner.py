@@ -134,7 +134,7 @@ async def run_worker_process(settings: Settings, dsn: str, concurrency: int | No
         loop.add_signal_handler(signum, stop.set)
     pool = await create_pool(dsn, settings)
     try:
-        listener = Listener(dsn, settings, [NEW_JOB_CHANNEL])
+        listener = Listener(settings.listen_database_url or dsn, settings, [NEW_JOB_CHANNEL])
         worker = Worker(pool, SystemConfig(pool), settings, listener=listener, concurrency=concurrency)
         await asyncio.gather(listener.run(stop), worker.run(stop))
     finally:

@@ -137,3 +137,7 @@ VALUES (
     :created_at::timestamptz + make_interval(hours => 100 - :processed_results::integer)
 )
 RETURNING id;
+
+-- name: job_run_id(job_id)$
+-- The worker slot that last claimed a job.
+SELECT run_id FROM scraping_jobs WHERE id = :job_id;

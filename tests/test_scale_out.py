@@ -1,0 +1,103 @@
+"""Scale-out: two worker processes against one database share the jobs, and do none twice."""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import asyncpg
+import msgspec
+import pytest
+
+from service.database import create_pool, queries
+from service.paths import PROJECT_ROOT
+from service.settings import Settings
+from tests.factories import fixtures
+
+JOBS = 30
+STEPS = 3  # 60 creators in pages of 20
+
+
+@pytest.fixture(scope="module")
+async def db(module_database: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(module_database, Settings(database_url=module_database))
+    async with pool.acquire() as conn:
+        await fixtures.store_raw_config(
+            conn, category="worker", key="poll_interval", value="100ms", value_type="duration", is_hot_reloadable=True
+        )
+    yield pool
+    await pool.close()
+
+
+def worker_process(database: str) -> subprocess.Popen[str]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SIMULATED_"))},
+        "DATABASE_URL": database,
+        "SIMULATED_LATENCY_MS": "30",
+        "LOG_LEVEL": "WARNING",
+    }
+    return subprocess.Popen(
+        [sys.executable, "main.py", "worker", "--concurrency", "2"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+async def test_two_worker_processes_share_the_jobs_and_do_none_twice(db: asyncpg.Pool, module_database: str) -> None:
+    processes = [worker_process(module_database) for _ in range(2)]
+    try:
+        user_id = f"user_{uuid.uuid4().hex}"
+        job_ids = []
+        async with db.acquire() as conn:
+            campaign = msgspec.json.decode(
+                await queries.create_campaign(conn, user_id=user_id, name="c", description=None, search_type="keyword")
+            )
+            for i in range(JOBS):
+                row = await queries.create_job(
+                    conn,
+                    user_id=user_id,
+                    campaign_id=campaign["id"],
+                    search_type="keyword",
+                    platform="TikTok",
+                    keywords=["street style", f"k{i}"],
+                    target_username=None,
+                    region="US",
+                    target_results=60,
+                    timeout_seconds=600,
+                    max_active_jobs=1000,
+                    max_jobs_per_minute=1000,
+                )
+                job_ids.append(msgspec.json.decode(row["job"])["id"])
+
+        async def all_done() -> list[Any]:
+            async with db.acquire() as conn:
+                return [await fixtures.job_row(conn, job_id=job_id) for job_id in job_ids]
+
+        for _ in range(600):
+            rows = await all_done()
+            if all(r["status"] == "completed" for r in rows):
+                break
+            await asyncio.sleep(0.1)
+        assert [r["status"] for r in rows] == ["completed"] * JOBS
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            assert process.wait(timeout=30) == 0, process.stderr.read() if process.stderr else ""
+
+    async with db.acquire() as conn:
+        for job_id in job_ids:
+            pages = [r["page"] async for r in fixtures.job_pages(conn, job_id=job_id)]
+            assert pages == list(range(STEPS)), "every step stored exactly once"
+            assert (await fixtures.job_row(conn, job_id=job_id))["processed_runs"] == STEPS
+        run_ids = [await fixtures.job_run_id(conn, job_id=job_id) for job_id in job_ids]
+    per_process = Counter(run_id.split(":")[1] for run_id in run_ids)
+    assert len(per_process) == 2, f"both processes worked: {per_process}"
