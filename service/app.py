@@ -85,3 +85,15 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         logging_config=None,
         state=State({"acquire_timeout": settings.db_acquire_timeout_seconds, "expected_migrations": migration_ids()}),
     )
+
+
+def app_from_environment() -> Litestar:
+    """The app of one of several API processes (API_PROCESSES > 1): settings from the environment."""
+    from service.cli import configure_logging
+    from service.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings)
+    if settings.database_url is None:
+        raise RuntimeError("API processes need DATABASE_URL (python main.py sets it for them)")
+    return create_app(settings, settings.database_url)

@@ -2,11 +2,13 @@
 
 import argparse
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 import uvicorn
 import uvloop
@@ -55,28 +57,37 @@ def exit_on_termination() -> None:
 
 
 def serve(settings: Settings) -> None:
-    from service.app import create_app
+    from service.auth import resolve_jwt_secret
     from service.migrations import apply_pending
 
     exit_on_termination()
     with database(settings) as dsn:
         apply_pending(dsn)
-        app = create_app(settings, dsn)
-        config = uvicorn.Config(
-            app,
-            host=settings.host,
-            port=settings.port,
-            log_config=None,
-            access_log=settings.access_log,
-            loop="uvloop",
-            http="httptools",
-            lifespan="on",
+        options: dict[str, Any] = {
+            "host": settings.host,
+            "port": settings.port,
+            "log_config": None,
+            "access_log": settings.access_log,
+            "loop": "uvloop",
+            "http": "httptools",
+            "lifespan": "on",
             # Event streams stay open until their job ends; do not let them hold up a shutdown.
-            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        )
-        # Returns after SIGINT/SIGTERM once in-flight requests are done; the
-        # embedded database is then stopped on leaving `database`.
-        uvicorn.Server(config).run()
+            "timeout_graceful_shutdown": settings.shutdown_grace_seconds,
+        }
+        if settings.api_processes > 1:
+            # Each process builds its own app (and pool) from the environment; hand
+            # down the database and the secret this process resolved.
+            os.environ["DATABASE_URL"] = dsn
+            secret = resolve_jwt_secret(settings)
+            if secret:
+                os.environ["AUTH_JWT_SECRET"] = secret
+            uvicorn.run("service.app:app_from_environment", factory=True, workers=settings.api_processes, **options)
+        else:
+            from service.app import create_app
+
+            # Returns after SIGINT/SIGTERM once in-flight requests are done; the
+            # embedded database is then stopped on leaving `database`.
+            uvicorn.Server(uvicorn.Config(create_app(settings, dsn), **options)).run()
 
 
 def work(settings: Settings, concurrency: int | None) -> None:

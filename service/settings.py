@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_000_000
 
+    # HTTP server processes `python main.py` runs (each with its own pool, and its own
+    # worker unless RUN_WORKER is false).
+    api_processes: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # `python main.py` also runs a background worker in the API process unless this is false.
     run_worker: bool = True
     # Jobs one worker process advances at the same time (`python main.py worker --concurrency N`).

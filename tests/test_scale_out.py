@@ -1,22 +1,28 @@
-"""Scale-out: two worker processes against one database share the jobs, and do none twice."""
+"""Scale-out: several API processes and two worker processes against one database."""
 
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
+import httpx
 import msgspec
+import psutil
 import pytest
 
+from service.auth import TokenVerifier
 from service.database import create_pool, queries
 from service.paths import PROJECT_ROOT
 from service.settings import Settings
+from tests.conftest import SECRET
 from tests.factories import fixtures
 
 JOBS = 30
@@ -101,3 +107,44 @@ async def test_two_worker_processes_share_the_jobs_and_do_none_twice(db: asyncpg
         run_ids = [await fixtures.job_run_id(conn, job_id=job_id) for job_id in job_ids]
     per_process = Counter(run_id.split(":")[1] for run_id in run_ids)
     assert len(per_process) == 2, f"both processes worked: {per_process}"
+
+
+def test_several_api_processes_serve_one_database(dsn: str) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DATABASE_URL")},
+        "DATABASE_URL": dsn,
+        "AUTH_JWT_SECRET": SECRET,
+        "API_PROCESSES": "2",
+        "RUN_WORKER": "false",
+        "PORT": str(port),
+        "ACCESS_LOG": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    parent = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert parent.poll() is None, parent.stderr.read() if parent.stderr else "exited"
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        servers = [p for p in psutil.Process(parent.pid).children() if "spawn_main" in " ".join(p.cmdline())]
+        assert len(servers) == 2, "one parent, two API processes"
+        headers = {"Authorization": f"Bearer {TokenVerifier(secret=SECRET).issue(f'user_{uuid.uuid4().hex}')}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+            created = [
+                client.post("/api/campaigns", json={"name": f"c{i}", "searchType": "keyword"}) for i in range(10)
+            ]
+            assert {r.status_code for r in created} == {201}
+            assert client.get("/api/campaigns").json()["pagination"]["total"] == 10
+    finally:
+        parent.send_signal(signal.SIGTERM)
+        parent.wait(timeout=30)
+    assert not [p for p in servers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
