@@ -16,7 +16,7 @@ from service.api.jobs import JOB_PROGRESS_CHANNEL, JobController, ScrapingContro
 from service.api.onboarding import OnboardingController, get_profile
 from service.api.operations import health, ready
 from service.auth import BearerTokenMiddleware, TokenVerifier
-from service.database import configure_query_timing, create_pool
+from service.database import configure_query_timing, create_pool, warn_if_over_max_connections
 from service.errors import EXCEPTION_HANDLERS
 from service.migrations import migration_ids
 from service.notifications import Listener
@@ -43,6 +43,7 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await verifier.refresh_jwks()
         pool = app.state.pool = await create_pool(dsn, settings)
+        await warn_if_over_max_connections(pool, settings)
         config = app.state.config = SystemConfig(pool)
         listener = app.state.listener = Listener(
             settings.listen_database_url or dsn, settings, [JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL]

@@ -127,6 +127,25 @@ def connection_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def connections_needed(settings: Settings) -> int:
+    """Connections all API processes of one `python main.py` may open: a pool and a listener each."""
+    return settings.api_processes * (settings.db_pool_max_size + 1)
+
+
+async def warn_if_over_max_connections(pool: asyncpg.Pool, settings: Settings) -> None:
+    """Say so at start-up when the pools could exceed the server's max_connections."""
+    async with pool.acquire() as conn:
+        limit: int = await queries.max_connections(conn)
+    needed = connections_needed(settings)
+    if needed > limit:
+        log.warning(
+            "API_PROCESSES x (DB_POOL_MAX_SIZE + 1 listener) = %d connections, but the server allows %d "
+            "(and workers need theirs): lower the pools or put a pooler in front",
+            needed,
+            limit,
+        )
+
+
 async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,

@@ -12,3 +12,7 @@ INNER JOIN pg_class AS c ON pg_index.indexrelid = c.oid
 INNER JOIN pg_namespace AS n ON c.relnamespace = n.oid
 WHERE NOT pg_index.indisvalid AND n.nspname = 'public'
 ORDER BY index_name;
+
+-- name: max_connections()$
+-- The server's connection limit, to check the pools against at start-up.
+SELECT current_setting('max_connections')::integer;

@@ -1,10 +1,13 @@
 """Settings from the environment."""
 
+import logging
 from pathlib import Path
 
+import asyncpg
 import pytest
 
-from service.settings import SettingsError, load_settings
+from service.database import connections_needed, warn_if_over_max_connections
+from service.settings import Settings, SettingsError, load_settings
 
 
 def test_defaults_without_environment() -> None:
@@ -36,3 +39,17 @@ def test_values_are_converted_and_blank_means_unset() -> None:
 def test_bad_values_are_reported_by_name(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name.lower()):
         load_settings({name: value})
+
+
+def test_connections_needed_counts_a_pool_and_a_listener_per_process() -> None:
+    assert connections_needed(load_settings({"API_PROCESSES": "4", "DB_POOL_MAX_SIZE": "20"})) == 84
+
+
+async def test_pools_larger_than_the_server_allows_are_reported(
+    pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING, logger="service.database"):
+        await warn_if_over_max_connections(pool, Settings(api_processes=1, db_pool_max_size=10))
+        assert caplog.text == ""
+        await warn_if_over_max_connections(pool, Settings(api_processes=64, db_pool_max_size=100))
+    assert "but the server allows 100" in caplog.text
