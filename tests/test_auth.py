@@ -7,7 +7,7 @@ import http.server
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from litestar.exceptions import NotAuthorizedException
 from litestar.testing import AsyncTestClient
 
+from service.app import create_app
 from service.auth import Principal, TokenVerifier, principal_from_claims, resolve_jwt_secret
 from service.settings import Settings
 from tests.conftest import SECRET
@@ -211,3 +212,49 @@ async def test_api_routes_answer_401_without_a_valid_token(client: AsyncTestClie
         assert response.status_code == 401
         assert set(response.json()) == {"error"}
         assert "Traceback" not in response.text
+
+
+@pytest.fixture
+async def jwks_client(dsn: str, tmp_path: Path) -> AsyncIterator[AsyncTestClient[Any]]:
+    """The app as a Clerk deployment runs it: JWKS only, issuer and audience required."""
+    path = tmp_path / "jwks.json"
+    path.write_text(json.dumps(JWKS))
+    settings = Settings(
+        database_url=dsn,
+        auth_jwks_file=path,
+        auth_issuer="https://clerk.example",
+        auth_audience="influencer",
+        run_worker=False,
+        access_log=False,
+    )
+    async with AsyncTestClient(app=create_app(settings, dsn)) as client:
+        yield client
+
+
+GOOD = {"iss": "https://clerk.example", "aud": "influencer"}
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        rs256(claims(iss="https://evil.example", aud="influencer")),
+        rs256(claims(iss="https://clerk.example", aud="someone-else")),
+        rs256(claims(exp=int(time.time()) - 60, **GOOD)),
+        rs256(claims(nbf=int(time.time()) + 600, **GOOD)),
+        rs256({"exp": int(time.time()) + 60, **GOOD}),
+        hs256(claims(**GOOD), secret="an-hs256-secret-" + "q" * 32),
+        unsigned(claims(**GOOD)),
+        "garbage.garbage.garbage",
+    ],
+)
+async def test_an_rs256_deployment_answers_bad_tokens_with_401(jwks_client: AsyncTestClient[Any], token: str) -> None:
+    response = await jwks_client.get("/api/campaigns", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    body = response.json()
+    assert set(body) == {"error"}
+    assert not any(word in body["error"] for word in ("jwt", "PyJWT", "Error", "Traceback", "key"))
+
+
+async def test_an_rs256_deployment_accepts_a_good_token(jwks_client: AsyncTestClient[Any]) -> None:
+    response = await jwks_client.get("/api/campaigns", headers={"Authorization": f"Bearer {rs256(claims(**GOOD))}"})
+    assert response.status_code == 200
