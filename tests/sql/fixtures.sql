@@ -140,4 +140,32 @@ RETURNING id;
 
 -- name: job_run_id(job_id)$
 -- The worker slot that last claimed a job.
-SELECT run_id FROM scraping_jobs WHERE id = :job_id;
+SELECT run_id FROM scraping_jobs
+WHERE id = :job_id;
+
+-- name: add_big_job(user_id, campaign_id, pages, creators_per_page)$
+-- A completed job with pages x creators_per_page distinct creators (a heavy creators query).
+WITH job AS (
+    INSERT INTO scraping_jobs (user_id, campaign_id, keywords, platform, status, processed_results)
+    VALUES (:user_id, :campaign_id, '["big"]', 'TikTok', 'completed', :pages::integer * :creators_per_page::integer)
+    RETURNING id
+),
+
+pages AS (
+    INSERT INTO scraping_results (job_id, page, creators)
+    SELECT
+        job.id,
+        p.n,
+        (
+            SELECT
+                jsonb_agg(jsonb_build_object(
+                    'creator', jsonb_build_object('handle', 'h' || p.n || '_' || i, 'followers', i),
+                    'video', jsonb_build_object('statistics', jsonb_build_object('views', 100, 'likes', i)),
+                    'platform', 'TikTok'
+                ))
+            FROM generate_series(1, :creators_per_page::integer) AS i
+        )
+    FROM job CROSS JOIN generate_series(0, :pages::integer - 1) AS p (n)
+)
+
+SELECT id FROM job;
