@@ -1,0 +1,164 @@
+"""Every 4xx that the OpenAPI document promises for an operation really occurs.
+
+The cases are generated from the app's own document: a documented status
+without a way to trigger it here fails the test, so the document cannot
+promise what the service never does (nor drift from what it does).
+"""
+
+import uuid
+from typing import Any
+
+import asyncpg
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service.app import create_app
+from service.settings import Settings
+from tests.conftest import TokenFactory
+from tests.factories import add_job, create_campaign
+
+Client = AsyncTestClient[Any]
+
+_offline = Settings(database_url="postgresql://unused@/unused", auth_jwt_secret="d" * 40)
+DOCUMENT = create_app(_offline, "postgresql://unused@/unused").openapi_schema.to_schema()
+DOCUMENTED = sorted(
+    (method.upper(), path, status)
+    for path, operations in DOCUMENT["paths"].items()
+    if path.startswith("/api")
+    for method, operation in operations.items()
+    for status in operation["responses"]
+    if status.startswith("4")
+)
+ADMIN_PREFIXES = ("/api/admin", "/api/jobs/cleanup")
+UNKNOWN = str(uuid.uuid4())
+
+# A well-formed request for each operation (ids filled in by the test).
+SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
+    ("GET", "/api/campaigns/stats"): ("/api/campaigns/stats", None),
+    ("GET", "/api/campaigns"): ("/api/campaigns", None),
+    ("POST", "/api/campaigns"): ("/api/campaigns", {"name": "c", "searchType": "keyword"}),
+    ("GET", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", None),
+    ("DELETE", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", None),
+    ("PATCH", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", {"name": "d"}),
+    ("GET", "/api/scraping/{platform}"): ("/api/scraping/tiktok?jobId={job}", None),
+    ("POST", "/api/scraping/{platform}"): ("/api/scraping/tiktok", {"campaignId": "{campaign}", "keywords": ["x"]}),
+    ("GET", "/api/jobs/{job_id}"): ("/api/jobs/{job}", None),
+    ("PATCH", "/api/jobs/{job_id}"): ("/api/jobs/{job}", {"action": "cancel"}),
+    ("POST", "/api/jobs/cleanup"): ("/api/jobs/cleanup", {"status": "completed", "olderThanDays": 36500}),
+    ("GET", "/api/jobs/{job_id}/creators"): ("/api/jobs/{job}/creators", None),
+    ("GET", "/api/jobs/{job_id}/events"): ("/api/jobs/{job}/events", None),
+    ("GET", "/api/jobs/stats"): ("/api/jobs/stats", None),
+    ("GET", "/api/jobs"): ("/api/jobs", None),
+    ("GET", "/api/jobs/search"): ("/api/jobs/search?keyword=x", None),
+    ("PATCH", "/api/onboarding/complete"): ("/api/onboarding/complete", None),
+    ("PATCH", "/api/onboarding/step-1"): ("/api/onboarding/step-1", {"fullName": "A", "businessName": "B"}),
+    ("PATCH", "/api/onboarding/step-2"): ("/api/onboarding/step-2", {"brandDescription": "x"}),
+    ("GET", "/api/profile"): ("/api/profile", None),
+    ("PUT", "/api/admin/config/{category}/{key}"): (
+        "/api/admin/config/test_documented/key",
+        {"value": "1", "valueType": "number"},
+    ),
+    ("DELETE", "/api/admin/config/{category}/{key}"): ("/api/admin/config/test_documented/missing", None),
+    ("GET", "/api/admin/config"): ("/api/admin/config", None),
+    ("GET", "/api/admin/profiles"): ("/api/admin/profiles?emailType=welcome", None),
+}
+
+# Requests that make an operation answer 400.
+BAD_INPUT: dict[tuple[str, str], tuple[str, Any]] = {
+    ("GET", "/api/campaigns"): ("/api/campaigns?limit=0", None),
+    ("POST", "/api/campaigns"): ("/api/campaigns", {"name": " ", "searchType": "keyword"}),
+    ("GET", "/api/campaigns/{campaign_id}"): ("/api/campaigns/not-an-id", None),
+    ("DELETE", "/api/campaigns/{campaign_id}"): ("/api/campaigns/not-an-id", None),
+    ("PATCH", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", {}),
+    ("GET", "/api/scraping/{platform}"): ("/api/scraping/tiktok?jobId=not-an-id", None),
+    ("POST", "/api/scraping/{platform}"): ("/api/scraping/myspace", {"campaignId": "{campaign}", "keywords": ["x"]}),
+    ("GET", "/api/jobs/{job_id}"): ("/api/jobs/not-an-id", None),
+    ("PATCH", "/api/jobs/{job_id}"): ("/api/jobs/{job}", {"action": "pause"}),
+    ("POST", "/api/jobs/cleanup"): ("/api/jobs/cleanup", {"status": "pending", "olderThanDays": 1}),
+    ("GET", "/api/jobs/{job_id}/creators"): ("/api/jobs/{job}/creators?sort=name", None),
+    ("GET", "/api/jobs/{job_id}/events"): ("/api/jobs/not-an-id/events", None),
+    ("GET", "/api/jobs"): ("/api/jobs?sortBy=keywords", None),
+    ("GET", "/api/jobs/search"): ("/api/jobs/search?keyword=%20", None),
+    ("PATCH", "/api/onboarding/step-1"): ("/api/onboarding/step-1", {"fullName": "", "businessName": "B"}),
+    ("PATCH", "/api/onboarding/step-2"): ("/api/onboarding/step-2", {"brandDescription": ""}),
+    ("PUT", "/api/admin/config/{category}/{key}"): (
+        "/api/admin/config/test_documented/key",
+        {"value": "5x", "valueType": "duration"},
+    ),
+    ("DELETE", "/api/admin/config/{category}/{key}"): ("/api/admin/config/Bad-Category/key", None),
+    ("GET", "/api/admin/profiles"): ("/api/admin/profiles?emailType=welcome&emailStatus=lost", None),
+}
+
+# Requests that make an operation answer 409 (the user has no profile; {finished} is a completed job).
+CONFLICTS: dict[tuple[str, str], tuple[str, Any]] = {
+    ("PATCH", "/api/jobs/{job_id}"): ("/api/jobs/{finished}", {"action": "cancel"}),
+    ("PATCH", "/api/onboarding/complete"): ("/api/onboarding/complete", None),
+    ("PATCH", "/api/onboarding/step-2"): ("/api/onboarding/step-2", {"brandDescription": "x"}),
+}
+
+# Statuses shown elsewhere because they need a set-up of their own.
+ELSEWHERE = {
+    ("POST", "/api/scraping/{platform}", "429"): "tests/test_job_limits.py (low per-user limits on their own database)",
+}
+
+
+def request_for(method: str, path: str, status: str) -> tuple[str, Any] | None:
+    """The request that should get `status` from this operation, or None if none is known."""
+    key = (method, path)
+    if status == "400":
+        return BAD_INPUT.get(key)
+    if status == "409":
+        return CONFLICTS.get(key)
+    if status in ("401", "403", "413"):
+        return SAMPLES.get(key)
+    if status == "404":
+        url, body = SAMPLES[key]
+        unknown = {"campaign": UNKNOWN, "job": UNKNOWN}
+        return url.format(**unknown) if "{" in url else url, _fill(body, unknown)
+    return None
+
+
+def _fill(body: Any, values: dict[str, str]) -> Any:
+    if isinstance(body, dict):
+        return {k: _fill(v, values) for k, v in body.items()}
+    if isinstance(body, str) and body.startswith("{") and body.endswith("}"):
+        return values[body[1:-1]]
+    return body
+
+
+@pytest.mark.parametrize(("method", "path", "status"), DOCUMENTED)
+async def test_every_documented_4xx_occurs(
+    client: Client, auth_for: TokenFactory, pool: asyncpg.Pool, user_id: str, method: str, path: str, status: str
+) -> None:
+    if (method, path, status) in ELSEWHERE:
+        return
+    request = request_for(method, path, status)
+    assert request is not None, f"{status} is documented for {method} {path}: add a request that gets it"
+    admin = path.startswith(ADMIN_PREFIXES) and status != "403"
+    headers = {} if status == "401" else auth_for(user_id, admin=admin)
+    campaign = await create_campaign(client, auth_for(user_id))
+    ids = {
+        "campaign": campaign["id"],
+        "job": await add_job(pool, campaign, status="processing"),
+        "finished": await add_job(pool, campaign, status="completed"),
+    }
+    url, body = request
+    if status == "404":
+        ids |= {"campaign": UNKNOWN, "job": UNKNOWN}
+    url = url.format(**ids)
+    body = _fill(body, ids)
+    if status == "413":
+        response = await client.request(
+            method,
+            url,
+            content=b'{"padding": "' + b"x" * 2_000_000 + b'"}',
+            headers={**headers, "Content-Type": "application/json"},
+        )
+    else:
+        response = await client.request(method, url, json=body, headers=headers)
+    assert response.status_code == int(status), response.text
+    assert set(response.json()) <= {"error", "details"}
+
+
+def test_statuses_shown_elsewhere_are_still_documented() -> None:
+    assert set(ELSEWHERE) <= set(DOCUMENTED)
