@@ -133,9 +133,16 @@ def connections_needed(settings: Settings) -> int:
 
 
 async def warn_if_over_max_connections(pool: asyncpg.Pool, settings: Settings) -> None:
-    """Say so at start-up when the pools could exceed the server's max_connections."""
-    async with pool.acquire() as conn:
-        limit: int = await queries.max_connections(conn)
+    """Say so at start-up when the pools could exceed the server's max_connections.
+
+    Only a warning: with the database down the service still starts (and /ready says why).
+    """
+    try:
+        async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as conn:
+            limit: int = await queries.max_connections(conn)
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        log.warning("could not check max_connections at start-up (%s)", exc)
+        return
     needed = connections_needed(settings)
     if needed > limit:
         log.warning(
