@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import jwt
 import msgspec
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
@@ -38,6 +39,10 @@ class Principal(msgspec.Struct, frozen=True):
     user_id: str
     is_admin: bool = False
     email: str | None = None
+
+
+AuthRequest = Request[Principal, Any, Any]
+"""A request that passed the bearer-token middleware: `request.user` is the caller."""
 
 
 def principal_from_claims(claims: dict[str, Any]) -> Principal:

@@ -11,7 +11,6 @@ import hashlib
 import html
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Protocol
@@ -67,12 +66,6 @@ def render_welcome(
         subtype="html",
     )
     return message
-
-
-def retry_delay(attempt: int, base: timedelta, cap: timedelta) -> timedelta:
-    """Exponential backoff: base after the first failed attempt, doubling, never above cap."""
-    delay: timedelta = base * 2 ** max(attempt - 1, 0)
-    return min(delay, cap)
 
 
 class Sender(Protocol):

@@ -16,8 +16,9 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.auth import TokenVerifier
+from service.backoff import retry_delay
 from service.database import create_pool, queries
-from service.email import BeforeTransmit, SmtpSender, render_welcome, retry_delay, welcome_message_id
+from service.email import BeforeTransmit, SmtpSender, render_welcome, welcome_message_id
 from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.email_delivery import NO_ADDRESS, WELCOME, WelcomeEmailDelivery

@@ -1,11 +1,11 @@
 """Campaign routes: create, list (offset and keyset pages), detail, update, delete, stats."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -15,6 +15,8 @@ from service.api.shapes import (
     CampaignStatus,
     Job,
     Message,
+    PageNumber,
+    PageSize,
     Result,
     SearchType,
     Shape,
@@ -22,7 +24,7 @@ from service.api.shapes import (
     errors,
     json_response,
 )
-from service.auth import Principal
+from service.auth import AuthRequest
 from service.database import connection, queries, transaction
 from service.errors import InvalidInput
 from service.pagination import KeysetCursor, decode_cursor, encode_cursor, page_count
@@ -99,9 +101,6 @@ class CampaignStats(Shape):
     campaigns: list[CampaignActivity]
 
 
-AuthRequest = Request[Principal, Any, Any]
-PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
-PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Campaigns per page (1-100)")]
 CursorParam = Annotated[
     str | None,
     QueryParameter(description="Keyset cursor: empty for the first page, then pagination.nextCursor"),

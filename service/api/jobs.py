@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post
+from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, HTTPException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -24,8 +24,18 @@ from service.api.job_queries import (
     parse_instant,
     platform_name,
 )
-from service.api.shapes import Job, JobStatus, Result, Shape, documented, errors, json_response
-from service.auth import Principal, admin_only
+from service.api.shapes import (
+    Job,
+    JobStatus,
+    PageNumber,
+    PageSize,
+    Result,
+    Shape,
+    documented,
+    errors,
+    json_response,
+)
+from service.auth import AuthRequest, admin_only
 from service.csv_export import csv_chunk, csv_header
 from service.database import connection, queries, transaction
 from service.errors import Conflict, InvalidInput
@@ -169,12 +179,9 @@ def search_of(data: JobCreate) -> tuple[str, list[str] | None, str | None]:
         raise InvalidInput("body", "must give keywords or targetUsername, not both")
     if has_username:
         return "similar", None, clean_username(data.target_username or "")
-    if data.keywords is None and not has_username:
+    if data.keywords is None:
         raise InvalidInput("body", "must give keywords (keyword campaigns) or targetUsername (similar campaigns)")
     return "keyword", clean_keywords(data.keywords or []), None
-
-
-AuthRequest = Request[Principal, Any, Any]
 
 
 class TooManyJobs(HTTPException):
@@ -271,7 +278,11 @@ async def creator_csv(state: State, job_id: UUID, filters: dict[str, Any], sort:
 
 
 async def progress_events(state: State, user_id: str, job_id: UUID) -> AsyncIterator[ServerSentEventMessage]:
-    """The job as it changes (event `progress`), until it has finished."""
+    """The job as it changes (event `progress`), until it has finished.
+
+    It reads the job only once subscribed to its notifications, so no change can
+    fall between reading and waiting (the route's own read only answers 404 first).
+    """
     sent = None
     with state.listener.subscribe(JOB_PROGRESS_CHANNEL, str(job_id)) as changed:
         while True:
@@ -292,11 +303,6 @@ async def progress_events(state: State, user_id: str, job_id: UUID) -> AsyncIter
                 await asyncio.wait_for(changed.wait(), EVENTS_POLL_SECONDS)
             except TimeoutError:
                 yield ServerSentEventMessage(comment="keep-alive")
-
-
-PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
-PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Jobs per page (1-100)")]
-OptionalText = Annotated[str | None, QueryParameter(max_length=100)]
 
 
 class JobController(Controller):

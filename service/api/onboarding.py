@@ -4,13 +4,13 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch
+from litestar import Controller, Response, get, patch
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 
 from service.api.shapes import Shape, documented, errors, json_response
-from service.auth import Principal
+from service.auth import AuthRequest
 from service.database import connection, queries, transaction
 from service.errors import Conflict
 from service.validation import clean_text
@@ -51,9 +51,6 @@ class Profile(Shape):
     email_schedule_status: dict[str, dict[str, Any]]
     created_at: datetime
     updated_at: datetime
-
-
-AuthRequest = Request[Principal, Any, Any]
 
 
 class OnboardingController(Controller):

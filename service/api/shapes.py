@@ -6,14 +6,18 @@ in the OpenAPI schema, and tests decode responses with them to keep both in step
 """
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 from litestar import MediaType, Response
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import QueryParameter
 
 from service.errors import ErrorBody
+
+PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
+PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page (1-100)")]
 
 Platform = Literal["TikTok", "Instagram", "YouTube"]
 JobStatus = Literal["pending", "processing", "completed", "error", "cancelled", "timeout"]

@@ -4,8 +4,9 @@ import logging
 
 import asyncpg
 
+from service.backoff import retry_delay
 from service.database import queries
-from service.email import ClaimLostError, NotDeliveredError, Sender, render_welcome, retry_delay, welcome_message_id
+from service.email import ClaimLostError, NotDeliveredError, Sender, render_welcome, welcome_message_id
 from service.settings import Settings
 from service.system_config import SystemConfig
 

@@ -11,8 +11,8 @@ from typing import Any, Literal
 import asyncpg
 import msgspec
 
+from service.backoff import retry_delay
 from service.database import queries
-from service.email import retry_delay
 from service.providers.base import Creator, Page, Provider, ProviderError, SearchSpec
 from service.system_config import SystemConfig
 
