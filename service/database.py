@@ -118,12 +118,28 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
         await conn.set_type_codec(type_name, schema="pg_catalog", encoder=_encode_json, decoder=msgspec.json.decode)
 
 
+def session_settings(settings: Settings) -> dict[str, str]:
+    """PostgreSQL settings of every session the service opens (also given to the benchmark's pgbench)."""
+    values = {"application_name": "influencer-service", "timezone": "UTC"}
+    if settings.db_statement_cache_size > 0:
+        # asyncpg prepares each named query once per connection. PostgreSQL would
+        # still plan it again on every call whenever it judges a custom plan
+        # cheaper, which the optional filters (`:x IS NULL OR ...`) always make
+        # it do, and planning cost more than running (1.5 ms against 1.2 ms for
+        # the campaigns page). One generic plan per connection is what the
+        # plan tests (tests/plans.py) check. Without a statement cache (behind
+        # PgBouncer) each statement is planned once anyway, and PgBouncer
+        # refuses start-up parameters it does not know.
+        values["plan_cache_mode"] = "force_generic_plan"
+    return values
+
+
 def connection_options(settings: Settings) -> dict[str, Any]:
     """asyncpg connect() options shared by the pool and dedicated connections."""
     return {
         "command_timeout": settings.db_command_timeout_seconds,
         "statement_cache_size": settings.db_statement_cache_size,
-        "server_settings": {"application_name": "influencer-service", "timezone": "UTC"},
+        "server_settings": session_settings(settings),
     }
 
 
@@ -153,6 +169,18 @@ async def warn_if_over_max_connections(pool: asyncpg.Pool, settings: Settings) -
         )
 
 
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """What a connection needs when it goes back to the pool: nothing more.
+
+    asyncpg's default reset sends a statement on every release (unlock advisory
+    locks, CLOSE ALL, UNLISTEN *, RESET ALL): one more round trip per request.
+    Our queries leave no session state behind: advisory locks are
+    transaction-scoped, cursors live inside transactions, LISTEN has its own
+    connection, and nothing SETs a session setting. asyncpg itself still rolls
+    back a transaction left open before it calls this.
+    """
+
+
 async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
     pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,
@@ -160,6 +188,7 @@ async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
         max_size=settings.db_pool_max_size,
         max_inactive_connection_lifetime=settings.db_pool_max_idle_seconds,
         init=_init_connection,
+        reset=_keep_session,
         **connection_options(settings),
     )
     return pool

@@ -1,5 +1,6 @@
 """Bearer tokens: what is accepted, what is refused (401), and who the caller is."""
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -258,3 +259,43 @@ async def test_an_rs256_deployment_answers_bad_tokens_with_401(jwks_client: Asyn
 async def test_an_rs256_deployment_accepts_a_good_token(jwks_client: AsyncTestClient[Any]) -> None:
     response = await jwks_client.get("/api/campaigns", headers={"Authorization": f"Bearer {rs256(claims(**GOOD))}"})
     assert response.status_code == 200
+
+
+async def test_a_remembered_token_still_expires() -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    token = hs256(claims(exp=int(time.time()) + 1))
+    assert (await verify(verifier, token)).user_id == claims()["sub"]
+    await asyncio.sleep(2.1)  # exp has whole seconds
+    with pytest.raises(NotAuthorizedException, match="expired"):
+        await verify(verifier, token)
+
+
+async def test_a_remembered_token_is_not_decoded_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    token = hs256(claims())
+    first = await verify(verifier, token)
+
+    def no_decoding(*_: Any, **__: Any) -> None:
+        raise AssertionError("decoded twice")
+
+    monkeypatch.setattr(jwt, "decode", no_decoding)
+    assert await verify(verifier, token) == first
+
+
+async def test_a_refused_token_is_refused_every_time() -> None:
+    verifier = TokenVerifier(secret=SECRET)
+    forged = hs256(claims(), secret="not-the-secret-" * 3)
+    for _ in range(2):
+        with pytest.raises(NotAuthorizedException):
+            await verify(verifier, forged)
+
+
+async def test_remembered_tokens_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("service.auth.VERIFIED_TOKEN_CACHE_SIZE", 3)
+    verifier = TokenVerifier(secret=SECRET)
+    tokens = [hs256(claims(sub=f"user_{n}")) for n in range(5)]
+    for token in tokens:
+        await verify(verifier, token)
+    for number, token in enumerate(tokens):  # every token still verifies, remembered or not
+        assert (await verify(verifier, token)).user_id == f"user_{number}"
+    assert len(verifier._verified) <= 3

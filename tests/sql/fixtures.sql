@@ -169,3 +169,7 @@ pages AS (
 )
 
 SELECT id FROM job;
+
+-- name: plan_cache_mode()$
+-- The session's plan_cache_mode setting.
+SELECT current_setting('plan_cache_mode');
