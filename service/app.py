@@ -1,7 +1,6 @@
 """The Litestar application: routes, auth, errors, metrics; the pool and the in-process worker."""
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib.metadata import version
@@ -54,9 +53,6 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         if settings.run_worker:
             worker = Worker(pool, config, settings, listener=listener)
             background.append(asyncio.create_task(worker.run(stop)))
-        # Everything built so far lives as long as the process; keep it out of
-        # the collector's full passes, which otherwise walk it every time.
-        gc.freeze()
         try:
             yield
         finally:
