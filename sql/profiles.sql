@@ -45,7 +45,7 @@ RETURNING onboarding_step;
 
 -- name: get_profile(user_id)$
 -- A user's profile as API JSON text, or NULL before step 1. Index: user_profiles_user_id_key.
-SELECT profile_json(p)::text FROM user_profiles AS p
+SELECT api_profile(p)::text FROM user_profiles AS p
 WHERE p.user_id = :user_id;
 
 -- name: list_profiles_by_email_status(email_type, email_status, page_size)$
@@ -53,8 +53,8 @@ WHERE p.user_id = :user_id;
 -- status, as the API's {"profiles": [...]} JSON text. The single @> condition is
 -- served by user_profiles_email_status_gin in generic plans too.
 SELECT
-    jsonb_build_object(
-        'profiles', coalesce(jsonb_agg(profile_json(p) ORDER BY p.created_at DESC, p.id DESC), '[]'::jsonb)
+    json_build_object(
+        'profiles', coalesce(json_agg(api_profile(p) ORDER BY p.created_at DESC, p.id DESC), '[]')
     )::text
 FROM (
     SELECT *

@@ -70,7 +70,7 @@ activated AS (
 
 SELECT
     campaign.search_type,
-    (SELECT job_json(job.j)::text FROM job) AS job,
+    (SELECT api_job(job.j)::text FROM job) AS job,
     (SELECT reason FROM refusal) AS refused,
     (SELECT count(*) FROM (SELECT pg_notify('scraping_jobs', (job.j).id::text) FROM job) AS wake) AS woken
 FROM campaign;
@@ -79,24 +79,29 @@ FROM campaign;
 -- A job with its result pages (in step order) and aggregations computed here,
 -- as API JSON text; NULL when absent or not the user's.
 -- Index: primary key, scraping_results_job_page_key.
-SELECT (
-    job_json(j) || jsonb_build_object(
-        'results', coalesce(pages.list, '[]'::jsonb),
-        'aggregations', jsonb_build_object(
-            'totalResults', pages.total_results,
-            'totalCreators', pages.total_creators,
-            'averageCreatorsPerResult',
-            CASE
-                WHEN pages.total_results > 0 THEN round(pages.total_creators::numeric / pages.total_results, 2) ELSE 0
-            END
+SELECT
+    json_with(
+        api_job(j),
+        json_build_object(
+            'results', coalesce(pages.list, '[]'),
+            'aggregations', json_build_object(
+                'totalResults', pages.total_results,
+                'totalCreators', pages.total_creators,
+                'averageCreatorsPerResult',
+                CASE
+                    WHEN
+                        pages.total_results > 0
+                        THEN round(pages.total_creators::numeric / pages.total_results, 2)
+                    ELSE 0
+                END
+            )
         )
-    )
-)::text
+    )::text
 FROM scraping_jobs AS j
 CROSS JOIN
     LATERAL (
         SELECT
-            jsonb_agg(result_json(r) ORDER BY r.page) AS list,
+            json_agg(api_result(r) ORDER BY r.page) AS list,
             count(*) AS total_results,
             coalesce(sum(jsonb_array_length(r.creators)), 0) AS total_creators
         FROM scraping_results AS r
@@ -107,7 +112,7 @@ WHERE j.id = :job_id AND j.user_id = :user_id;
 -- name: get_job_progress(user_id, job_id)$
 -- A job without its results, as API JSON text, for the progress event stream;
 -- NULL when absent or not the user's. Index: primary key.
-SELECT job_json(j)::text FROM scraping_jobs AS j
+SELECT api_job(j)::text FROM scraping_jobs AS j
 WHERE j.id = :job_id AND j.user_id = :user_id;
 
 -- name: cancel_job(user_id, job_id)^
@@ -138,7 +143,7 @@ cancelled AS (
 
 SELECT
     target.status AS previous_status,
-    (SELECT job_json(cancelled.j)::text FROM cancelled) AS job,
+    (SELECT api_job(cancelled.j)::text FROM cancelled) AS job,
     (SELECT count(*) FROM (SELECT pg_notify('job_progress', (cancelled.j).id::text) FROM cancelled) AS n) AS notified
 FROM target;
 
@@ -216,15 +221,15 @@ SELECT
     (
         SELECT
             coalesce(
-                jsonb_agg(
-                    job_json(j)
+                json_agg(
+                    api_job(j)
                     ORDER BY
                         CASE WHEN :descending::boolean THEN NULL ELSE page.sort_value END ASC,
                         CASE WHEN :descending::boolean THEN page.sort_value END DESC,
                         page.created_at DESC,
                         page.id DESC
                 ),
-                '[]'::jsonb
+                '[]'
             )
         FROM page
         INNER JOIN scraping_jobs AS j ON page.id = j.id
@@ -235,9 +240,9 @@ SELECT
 -- A user's newest jobs that have :keyword among their keywords, ignoring case,
 -- as the API's {"jobs": [...]} JSON text. Index: scraping_jobs_keywords_gin.
 SELECT
-    jsonb_build_object(
+    json_build_object(
         'jobs',
-        coalesce(jsonb_agg(job_json(found.j) ORDER BY (found.j).created_at DESC, (found.j).id DESC), '[]'::jsonb)
+        coalesce(json_agg(api_job(found.j) ORDER BY (found.j).created_at DESC, (found.j).id DESC), '[]')
     )::text
 FROM (
     SELECT j

@@ -12,8 +12,8 @@ WHERE category = :category AND key = :key;
 -- name: list_config_entries()$
 -- Every stored entry, by category and key, as the API's {"configs": [...]} JSON text.
 SELECT
-    jsonb_build_object(
-        'configs', coalesce(jsonb_agg(config_entry_json(e) ORDER BY e.category, e.key), '[]'::jsonb)
+    json_build_object(
+        'configs', coalesce(json_agg(api_config_entry(e) ORDER BY e.category, e.key), '[]')
     )::text
 FROM system_configurations AS e;
 
@@ -29,7 +29,7 @@ ON CONFLICT (category, key) DO UPDATE
         description = coalesce(:description, e.description),
         is_hot_reloadable = coalesce(:is_hot_reloadable::boolean, e.is_hot_reloadable),
         updated_at = now()
-RETURNING config_entry_json(e)::text;
+RETURNING api_config_entry(e)::text;
 
 -- name: delete_config_entry(category, key)$
 -- Remove an entry (the code default applies again). Returns its id, or NULL.
