@@ -34,12 +34,14 @@ from typing import Any
 import aiosql
 import asyncpg
 import httpx
+import msgspec
 import psutil
 
 from bench.dataset import BENCH_DIR, DATA_DIR, ensure_dataset
+from bench.growth import measure_growth
 from bench.loadgen import Measurement, require_wrk, run_pgbench, run_wrk
 from bench.routes import CREATED_CAMPAIGN_NAME, ROUTES, Route, Target
-from bench.server import BenchServer, free_port, tcp_database
+from bench.server import BenchServer, free_port, pg_tool, tcp_database
 from service.auth import TokenVerifier
 from service.database import session_settings
 from service.migrations import apply_pending
@@ -216,6 +218,56 @@ def route_table(results: list[RouteResult]) -> str:
     return "\n".join(lines)
 
 
+def measure_worker(server: BenchServer, jobs: int, concurrency: int) -> str:
+    """Steps per second of one worker (the simulated provider at zero latency), in a database of its own."""
+    from bench.worker_throughput import measure
+
+    async def database(create: bool) -> None:
+        conn = await asyncpg.connect(server.dsn)
+        try:
+            await load.drop_worker_database(conn)
+            if create:
+                await load.create_worker_database(conn)
+        finally:
+            await conn.close()
+
+    asyncio.run(database(create=True))
+    try:
+        dsn = server.dsn.rsplit("/", 1)[0] + "/bench_worker"
+        apply_pending(dsn)
+        settings = msgspec.structs.replace(load_settings(), db_pool_max_size=concurrency + 4)
+        jobs_per_second, steps_per_second = asyncio.run(measure(dsn, settings, jobs, concurrency))
+    finally:
+        asyncio.run(database(create=False))
+    return (
+        f"Worker: {steps_per_second:,.0f} steps/s ({jobs_per_second:,.1f} jobs of 5 steps per second), "
+        f"one worker with {concurrency} slots, {jobs} jobs, simulated provider at zero latency."
+    )
+
+
+def versions(server: BenchServer) -> str:
+    async def server_version() -> str:
+        conn = await asyncpg.connect(server.dsn)
+        try:
+            found: str = await load.server_version(conn)
+            return found
+        finally:
+            await conn.close()
+
+    def output(*command: str) -> str:
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        return (result.stdout or result.stderr).strip().splitlines()[0]
+
+    commit = output("git", "-C", str(PROJECT_ROOT), "rev-parse", "--short", "HEAD")
+    return "\n".join(
+        [
+            f"- commit {commit}; Python {sys.version.split()[0]}; {asyncio.run(server_version())}",
+            f"- {output(require_wrk(), '--version')}; {output(pg_tool('pgbench'), '--version')}; "
+            f"node {output('node', '--version')}",
+        ]
+    )
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15, help="measured seconds per contender and route")
@@ -223,6 +275,7 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--targets", type=int, default=TARGETS, help="simulated users (at most 128)")
     parser.add_argument("--skip-peer", action="store_true", help="leave out the Node + Drizzle peer")
     parser.add_argument("--skip-growth", action="store_true", help="routes and worker only")
+    parser.add_argument("--worker-jobs", type=int, default=300, help="jobs of 5 steps for the worker's step rate")
     return parser.parse_args()
 
 
@@ -241,7 +294,14 @@ def main() -> None:
             running_peer(server) if not args.skip_peer else nullcontext() as peer,
         ):
             results = measure_routes(server, targets, service, peer, args)
+        sections.append(versions(server))
         sections.append(route_table(results))
+        sections.append(measure_worker(server, jobs=args.worker_jobs, concurrency=4))
+        if not args.skip_growth:
+            with running_service(server, secret) as (url, process):
+                sections.append(
+                    measure_growth(server, url, process, secret, seconds=args.seconds / 3, connections=CONNECTIONS)
+                )
     report = "\n\n".join(sections) + "\n"
     (OUT_DIR / "report.md").write_text(report)
     print(report)

@@ -91,3 +91,12 @@ CREATE DATABASE bench_worker;
 -- name: drop_worker_database#
 -- Remove the worker benchmark's database.
 DROP DATABASE IF EXISTS bench_worker;
+
+-- name: delete_user_campaigns(user_id)!
+-- Remove a growth user's campaigns (and with them their jobs) before generating them again.
+DELETE FROM campaigns
+WHERE user_id = :user_id;
+
+-- name: server_version()$
+-- The server's version line, for the report.
+SELECT version();
