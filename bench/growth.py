@@ -6,33 +6,21 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
-import aiosql
 import asyncpg
 import httpx
 import psutil
 
-from bench.dataset import BENCH_DIR, dataset
+from bench.dataset import dataset
 from bench.loadgen import HttpRequest, Measurement, run_wrk
 from bench.server import BenchServer
 from service.auth import TokenVerifier
-
-load: Any = aiosql.from_path(BENCH_DIR / "sql" / "load.sql", "asyncpg")
 
 CAMPAIGN_COUNTS = (10, 100, 1_000, 10_000)
 CAMPAIGN_DEPTHS = (1, 10, 100, 800)
 CREATOR_DEPTHS = (1, 10, 100, 200)
 JOB_SIZES = (1_000, 10_000, 100_000)
 BIG_JOB_OWNER = "bench_user_1"
-CREATORS_PER_PAGE = 50
-
-
-@dataclass(frozen=True)
-class Point:
-    label: str
-    measured: Measurement
 
 
 async def ensure_growth_data(dsn: str) -> dict[int, str]:
@@ -41,9 +29,9 @@ async def ensure_growth_data(dsn: str) -> dict[int, str]:
     try:
         for count in CAMPAIGN_COUNTS:
             user = f"bench_growth_{count}"
-            if await load.count_user_campaigns(conn, user_id=user) != count:
-                await load.delete_user_campaigns(conn, user_id=user)
-                await load.generate_growth_user(conn, user_id=user, campaign_count=count)
+            if await dataset.count_user_campaigns(conn, user_id=user) != count:
+                await dataset.delete_user_campaigns(conn, user_id=user)
+                await dataset.generate_growth_user(conn, user_id=user, campaign_count=count)
         jobs = {}
         for size in JOB_SIZES:
             job_id = await dataset.find_big_job(conn, user_id=BIG_JOB_OWNER, creators=size)

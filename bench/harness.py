@@ -21,6 +21,7 @@ The report is printed and written to bench/out/report.md.
 
 import argparse
 import asyncio
+import os
 import secrets
 import subprocess
 import sys
@@ -29,15 +30,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-import aiosql
 import asyncpg
 import httpx
 import msgspec
 import psutil
 
-from bench.dataset import BENCH_DIR, DATA_DIR, ensure_dataset
+from bench.dataset import BENCH_DIR, DATA_DIR, dataset, ensure_dataset
 from bench.growth import measure_growth
 from bench.loadgen import Measurement, require_wrk, run_pgbench, run_wrk
 from bench.routes import CREATED_CAMPAIGN_NAME, ROUTES, Route, Target
@@ -47,8 +46,6 @@ from service.database import session_settings
 from service.migrations import apply_pending
 from service.paths import PROJECT_ROOT
 from service.settings import load_settings
-
-load: Any = aiosql.from_path(BENCH_DIR / "sql" / "load.sql", "asyncpg")
 
 OUT_DIR = BENCH_DIR / "out"
 PEER_DIR = PROJECT_ROOT.parent / "shared" / "peers" / "node-drizzle"
@@ -88,10 +85,8 @@ def background(command: list[str], *, cwd: Path, env: dict[str, str], log: Path,
 
 
 def base_env() -> dict[str, str]:
-    import os
-
-    keep = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "AUTH_", "DB_", "RUN_WORKER"))}
-    return keep
+    """This environment without the settings the harness chooses itself."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "AUTH_", "DB_", "RUN_WORKER"))}
 
 
 @contextmanager
@@ -135,7 +130,7 @@ async def sample_targets(dsn: str, secret: str, count: int) -> list[Target]:
     verifier = TokenVerifier(secret=secret)
     conn = await asyncpg.connect(dsn)
     try:
-        rows = [row async for row in load.sample_load_targets(conn, target_count=count)]
+        rows = [row async for row in dataset.sample_load_targets(conn, target_count=count)]
     finally:
         await conn.close()
     return [
@@ -147,7 +142,7 @@ async def sample_targets(dsn: str, secret: str, count: int) -> list[Target]:
 async def remove_created_campaigns(dsn: str) -> int:
     conn = await asyncpg.connect(dsn)
     try:
-        removed: int = await load.delete_load_campaigns(conn, name=CREATED_CAMPAIGN_NAME)
+        removed: int = await dataset.delete_load_campaigns(conn, name=CREATED_CAMPAIGN_NAME)
         return removed
     finally:
         await conn.close()
@@ -225,9 +220,9 @@ def measure_worker(server: BenchServer, jobs: int, concurrency: int) -> str:
     async def database(create: bool) -> None:
         conn = await asyncpg.connect(server.dsn)
         try:
-            await load.drop_worker_database(conn)
+            await dataset.drop_worker_database(conn)
             if create:
-                await load.create_worker_database(conn)
+                await dataset.create_worker_database(conn)
         finally:
             await conn.close()
 
@@ -249,7 +244,7 @@ def versions(server: BenchServer) -> str:
     async def server_version() -> str:
         conn = await asyncpg.connect(server.dsn)
         try:
-            found: str = await load.server_version(conn)
+            found: str = await dataset.server_version(conn)
             return found
         finally:
             await conn.close()
