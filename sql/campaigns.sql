@@ -13,8 +13,11 @@ RETURNING api_campaign(c)::text;
 -- Offset pages pass :skip; keyset pages pass the previous page's last
 -- (created_at, id), and NULLs there mean "from the newest". One row more than
 -- the page is read to tell whether another page follows.
+-- The total comes from campaign_counts (kept by triggers, migration 0007), one
+-- row per status, except with :active_only, which has to look at the jobs.
 -- Index: campaigns_user_created_idx (the keyset comparison is an index condition);
--- the latest job and the active-job filter use scraping_jobs_campaign_created_idx.
+-- the latest job and the active-job filter use scraping_jobs_campaign_created_idx;
+-- campaign_counts_pkey for the total.
 WITH lookahead AS (
     SELECT
         c AS campaign,
@@ -76,17 +79,25 @@ SELECT
     (SELECT count(*) FROM lookahead) > :page_size AS has_more,
     (SELECT created_at FROM last_row) AS last_created_at,
     (SELECT id FROM last_row) AS last_id,
-    (
-        SELECT count(*)
-        FROM campaigns AS c
-        WHERE
-            c.user_id = :user_id
-            AND (:status::text IS NULL OR c.status = :status)
-            AND (NOT :active_only::boolean OR EXISTS (
-                SELECT FROM scraping_jobs AS j
-                WHERE j.campaign_id = c.id AND j.status IN ('pending', 'processing')
-            ))
-    ) AS total;
+    CASE
+        WHEN :active_only::boolean
+            THEN (
+                SELECT count(*)
+                FROM campaigns AS c
+                WHERE
+                    c.user_id = :user_id
+                    AND (:status::text IS NULL OR c.status = :status)
+                    AND EXISTS (
+                        SELECT FROM scraping_jobs AS j
+                        WHERE j.campaign_id = c.id AND j.status IN ('pending', 'processing')
+                    )
+            )
+        ELSE (
+            SELECT coalesce(sum(cc.campaigns), 0)::bigint
+            FROM campaign_counts AS cc
+            WHERE cc.user_id = :user_id AND (:status::text IS NULL OR cc.status = :status)
+        )
+    END AS total;
 
 -- name: get_campaign_detail(user_id, campaign_id)$
 -- A campaign with all its jobs (newest first), each with its result pages

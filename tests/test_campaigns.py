@@ -1,5 +1,6 @@
 """Campaign routes through HTTP: happy paths, bad input, other users' data."""
 
+import asyncio
 import uuid
 from typing import Any
 
@@ -10,6 +11,7 @@ from litestar.testing import AsyncTestClient
 
 from service.api.campaigns import CampaignDetail, CampaignPage, CampaignStats
 from service.api.shapes import Campaign
+from service.database import queries
 from tests.factories import add_job, create_campaign, fixtures, snapshot
 
 Client = AsyncTestClient[Any]
@@ -104,6 +106,62 @@ async def test_list_filters_by_status_and_active_jobs(client: Client, auth: dict
     drafts = await client.get("/api/campaigns", params={"status": "draft", "hasActiveJobs": "true"}, headers=auth)
     assert [c["name"] for c in drafts.json()["campaigns"]] == ["busy"]
     assert idle["id"] not in {c["id"] for c in drafts.json()["campaigns"]}
+
+
+async def totals(client: Client, auth: dict[str, str]) -> dict[str, int]:
+    """pagination.total of the list, unfiltered and per status."""
+    found = {}
+    for status in (None, "draft", "active", "completed"):
+        params = {"status": status} if status else {}
+        response = await client.get("/api/campaigns", params={**params, "limit": 1}, headers=auth)
+        found[status or "all"] = response.json()["pagination"]["total"]
+    return found
+
+
+async def test_list_total_follows_creates_status_changes_and_deletes(
+    client: Client, auth: dict[str, str], user_id: str, pool: asyncpg.Pool
+) -> None:
+    # The total is read from counts kept by triggers, not counted per request.
+    campaigns = [await create_campaign(client, auth, name=f"c{i}") for i in range(4)]
+    assert await totals(client, auth) == {"all": 4, "draft": 4, "active": 0, "completed": 0}
+
+    started = await client.post(
+        "/api/scraping/tiktok", json={"campaignId": campaigns[0]["id"], "keywords": ["fashion"]}, headers=auth
+    )
+    assert started.status_code == 201
+    for campaign, change in [(campaigns[1], {"status": "completed"}), (campaigns[2], {"name": "renamed"})]:
+        assert (await client.patch(f"/api/campaigns/{campaign['id']}", json=change, headers=auth)).status_code == 200
+    assert await totals(client, auth) == {"all": 4, "draft": 2, "active": 1, "completed": 1}
+
+    for campaign in (campaigns[1], campaigns[3]):
+        assert (await client.delete(f"/api/campaigns/{campaign['id']}", headers=auth)).status_code == 200
+    assert await totals(client, auth) == {"all": 2, "draft": 1, "active": 1, "completed": 0}
+    async with pool.acquire() as conn:
+        assert [dict(row) async for row in fixtures.campaign_count_drift(conn, user_id=user_id)] == []
+
+
+async def test_list_total_counts_concurrent_creates_once_each(
+    client: Client, auth: dict[str, str], user_id: str, pool: asyncpg.Pool
+) -> None:
+    await asyncio.gather(*(create_campaign(client, auth, name=f"c{i}") for i in range(20)))
+    assert (await totals(client, auth))["all"] == 20
+    async with pool.acquire() as conn:
+        assert [dict(row) async for row in fixtures.campaign_count_drift(conn, user_id=user_id)] == []
+
+
+async def test_a_failed_create_leaves_the_total_unchanged(
+    client: Client, auth: dict[str, str], user_id: str, pool: asyncpg.Pool
+) -> None:
+    await create_campaign(client, auth)
+
+    async def create_two_then_fail() -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            for name in ("fine", " "):  # the second breaks the name CHECK
+                await queries.create_campaign(conn, user_id=user_id, name=name, description=None, search_type="keyword")
+
+    with pytest.raises(asyncpg.CheckViolationError):
+        await create_two_then_fail()
+    assert (await totals(client, auth))["all"] == 1
 
 
 @pytest.mark.parametrize(

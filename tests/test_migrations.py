@@ -126,3 +126,30 @@ async def test_a_failed_concurrent_index_build_is_not_accepted(empty_database: s
         apply_pending(empty_database, directory)
     with pytest.raises(MigrationError, match="campaigns_name_unique"):
         apply_pending(empty_database, directory)
+
+
+def migrations_before(tmp_path: Path, first_left_out: str) -> Path:
+    """The project's migrations up to, not including, the one named."""
+    directory = tmp_path / "earlier"
+    directory.mkdir()
+    for path in MIGRATIONS_DIR.glob("*.sql"):
+        if path.name < first_left_out:
+            shutil.copy(path, directory / path.name)
+    return directory
+
+
+async def test_kept_counts_start_from_the_rows_already_there(empty_database: str, tmp_path: Path) -> None:
+    apply_pending(empty_database, migrations_before(tmp_path, "0007"))
+    conn = await asyncpg.connect(empty_database)
+    try:
+        for user_id, name in [("u1", "a"), ("u1", "b"), ("u1", "c"), ("u2", "d")]:
+            await queries.create_campaign(conn, user_id=user_id, name=name, description=None, search_type="keyword")
+        await fixtures.complete_campaigns_named(conn, name="b")
+        assert "0007_campaign_counts" in apply_pending(empty_database)
+        for user_id in ("u1", "u2"):
+            assert [dict(row) async for row in fixtures.campaign_count_drift(conn, user_id=user_id)] == []
+        newest_first = {"before_created_at": None, "before_id": None, "page_size": 1, "skip": 0}
+        page = await queries.list_campaigns_page(conn, user_id="u1", status=None, active_only=False, **newest_first)
+        assert page["total"] == 3
+    finally:
+        await conn.close()

@@ -48,6 +48,34 @@ SELECT
         WHERE j.user_id = :user_id
     ) AS results;
 
+-- name: campaign_count_drift(user_id)
+-- Statuses whose kept count (campaign_counts) differs from a user's rows.
+SELECT
+    coalesce(kept.status, actual.status) AS status,
+    coalesce(kept.campaigns, 0) AS kept,
+    coalesce(actual.campaigns, 0) AS actual
+FROM (
+    SELECT
+        status,
+        campaigns
+    FROM campaign_counts
+    WHERE user_id = :user_id
+) AS kept
+FULL JOIN (
+    SELECT
+        status,
+        count(*) AS campaigns
+    FROM campaigns
+    WHERE user_id = :user_id
+    GROUP BY status
+) AS actual ON kept.status = actual.status
+WHERE coalesce(kept.campaigns, 0) <> coalesce(actual.campaigns, 0);
+
+-- name: complete_campaigns_named(name)!
+-- Mark campaigns completed behind the API's back (migration tests).
+UPDATE campaigns SET status = 'completed'
+WHERE name = :name;
+
 -- name: invalid_indexes()
 -- Indexes that a failed concurrent build left unusable.
 SELECT indexrelid::regclass::text AS name FROM pg_index
