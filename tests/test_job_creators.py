@@ -2,8 +2,10 @@
 
 import csv
 import io
+import random
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import pytest
@@ -13,6 +15,7 @@ from litestar.testing import AsyncTestClient
 from service.api.jobs import EXPORT_BATCH_ROWS, creator_csv
 from service.csv_export import COLUMNS, cell, csv_chunk, csv_header, neutralise
 from tests.factories import create_campaign, fixtures
+from tests.plans import plan_of
 
 Client = AsyncTestClient[Any]
 FILTERS = ("min_followers", "max_followers", "has_email", "hashtag")
@@ -236,3 +239,78 @@ def test_csv_cells() -> None:
     assert [cell(v) for v in (None, Decimal("184000"), Decimal("0.0523"), 7, "x")] == ["", "184000", "0.0523", "7", "x"]
     line = csv_chunk([dict.fromkeys(COLUMNS, 'say "hi", then\nleave')])
     assert next(csv.reader(io.StringIO(line.decode())))[0] == 'say "hi", then\nleave'
+
+
+async def test_kept_creators_match_the_pages_stored_in_any_order(
+    client: Client, auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    # found_creators is kept by a trigger as pages arrive; job_creators() derives
+    # the same rows from all the pages at once. Both must agree, whatever the order.
+    rng = random.Random(7)
+    names = [f"h{i}" for i in range(40)]
+    pages = [
+        [
+            creator(
+                rng.choice([name, name.upper()]),
+                rng.randrange(10**6),
+                likes=rng.randrange(100),
+                views=rng.choice([0, 1000]),
+                hashtags=rng.sample(["#a", "#B", "#c"], 2),
+                platform=rng.choice(["TikTok", "YouTube"]),
+            )
+            for name in rng.choices(names, k=25)  # repeats within a page too
+        ]
+        for _ in range(8)
+    ]
+    pages[3][0]["creator"]["followers"] = "12k"  # scraped text, not a number
+    pages[5][1]["creator"]["handle"] = ""  # no handle: the name identifies it
+    campaign = await create_campaign(client, auth)
+    async with pool.acquire() as conn:
+        job_id = await fixtures.insert_job_fixture(
+            conn,
+            user_id=campaign["userId"],
+            campaign_id=campaign["id"],
+            keywords=["x"],
+            status="completed",
+            processed_results=200,
+        )
+        for page in rng.sample(range(len(pages)), len(pages)):
+            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=pages[page])
+        assert [row["creator_key"] async for row in fixtures.found_creators_drift(conn, job_id=job_id)] == []
+    listed = await handles(client, auth, str(job_id), limit=200)
+    assert len(listed) == len(
+        {f"{c['platform']}:{c['creator']['handle'] or c['creator']['name']}".lower() for page in pages for c in page}
+    )
+
+
+async def test_a_page_changed_or_removed_by_hand_takes_its_creators_along(
+    client: Client, auth: dict[str, str], job: str, pool: asyncpg.Pool
+) -> None:
+    async with pool.acquire() as conn:
+        await fixtures.delete_result_page(conn, job_id=UUID(job), page=1)
+        assert await handles(client, auth, job) == ["TikTok:bob", "TikTok:cy", "TikTok:ann"]
+        await fixtures.replace_result_page(conn, job_id=UUID(job), page=0, creators=[creator("zed", 5)])
+        assert await handles(client, auth, job) == ["TikTok:zed"]
+        assert [row async for row in fixtures.found_creators_drift(conn, job_id=UUID(job))] == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "index"), [("followers", "found_creators_followers_idx"), ("engagement", "found_creators_engagement_idx")]
+)
+async def test_a_page_reads_a_range_of_its_sorts_index(
+    pool: asyncpg.Pool, user_id: str, job: str, sort: str, index: str
+) -> None:
+    async with pool.acquire() as conn:
+        plan = await plan_of(
+            conn,
+            "list_job_creators_page",
+            user_id=user_id,
+            job_id=UUID(job),
+            sort_by=sort,
+            after_value=Decimal(5000),
+            after_key="tiktok:bob",
+            page_size=50,
+            **dict.fromkeys(FILTERS),
+        )
+    assert index in plan
+    assert "Seq Scan on found_creators" not in plan

@@ -1,5 +1,6 @@
 """Migrations: apply, roll back and re-apply give the same schema; every index is valid."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -138,16 +139,35 @@ def migrations_before(tmp_path: Path, first_left_out: str) -> Path:
     return directory
 
 
-async def test_kept_counts_start_from_the_rows_already_there(empty_database: str, tmp_path: Path) -> None:
+async def test_kept_counts_and_creators_start_from_the_rows_already_there(empty_database: str, tmp_path: Path) -> None:
     apply_pending(empty_database, migrations_before(tmp_path, "0007"))
     conn = await asyncpg.connect(empty_database)
     try:
         for user_id, name in [("u1", "a"), ("u1", "b"), ("u1", "c"), ("u2", "d")]:
-            await queries.create_campaign(conn, user_id=user_id, name=name, description=None, search_type="keyword")
+            campaign = await queries.create_campaign(
+                conn, user_id=user_id, name=name, description=None, search_type="keyword"
+            )
         await fixtures.complete_campaigns_named(conn, name="b")
-        assert "0007_campaign_counts" in apply_pending(empty_database)
+        job_id = await fixtures.insert_job_fixture(
+            conn,
+            user_id="u2",
+            campaign_id=json.loads(campaign)["id"],
+            keywords=json.dumps(["x"]),
+            status="completed",
+            processed_results=3,
+        )
+        # A bare connection: JSON goes in as text.
+        seen = [{"creator": {"handle": h, "followers": f}, "platform": "TikTok"} for h, f in [("a", 1), ("b", 2)]]
+        await fixtures.insert_result_fixture(conn, job_id=job_id, page=0, creators=json.dumps(seen))
+        await fixtures.insert_result_fixture(
+            conn, job_id=job_id, page=1, creators=json.dumps([{**seen[0], "hashtags": ["#x"]}])
+        )
+
+        assert apply_pending(empty_database)[:2] == ["0007_campaign_counts", "0008_found_creators"]
         for user_id in ("u1", "u2"):
             assert [dict(row) async for row in fixtures.campaign_count_drift(conn, user_id=user_id)] == []
+        assert [row async for row in fixtures.found_creators_drift(conn, job_id=job_id)] == []
+        assert await fixtures.count_found_creators(conn, job_id=job_id) == 2
         newest_first = {"before_created_at": None, "before_id": None, "page_size": 1, "skip": 0}
         page = await queries.list_campaigns_page(conn, user_id="u1", status=None, active_only=False, **newest_first)
         assert page["total"] == 3

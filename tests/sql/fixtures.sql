@@ -71,6 +71,47 @@ FULL JOIN (
 ) AS actual ON kept.status = actual.status
 WHERE coalesce(kept.campaigns, 0) <> coalesce(actual.campaigns, 0);
 
+-- name: found_creators_drift(job_id)
+-- Creators on which found_creators (kept by triggers) and job_creators()
+-- (derived from the job's pages on the spot) disagree.
+SELECT coalesce(kept.creator_key, derived.creator_key) AS creator_key
+FROM (
+    SELECT
+        creator_key,
+        creator,
+        followers,
+        engagement_rate
+    FROM found_creators
+    WHERE job_id = :job_id
+) AS kept
+FULL JOIN (
+    SELECT
+        creator_key,
+        followers,
+        engagement_rate,
+        entry || jsonb_build_object('engagementRate', engagement_rate) AS creator
+    FROM job_creators(:job_id, NULL, NULL, NULL, NULL)
+) AS derived ON kept.creator_key = derived.creator_key
+WHERE
+    kept.creator IS DISTINCT FROM derived.creator
+    OR kept.followers IS DISTINCT FROM derived.followers
+    OR kept.engagement_rate IS DISTINCT FROM derived.engagement_rate;
+
+-- name: count_found_creators(job_id)$
+-- How many creators found_creators holds for a job.
+SELECT count(*) FROM found_creators
+WHERE job_id = :job_id;
+
+-- name: delete_result_page(job_id, page)!
+-- Remove one stored page by hand, as an operator might.
+DELETE FROM scraping_results
+WHERE job_id = :job_id AND page = :page;
+
+-- name: replace_result_page(job_id, page, creators)!
+-- Overwrite one stored page by hand, as an operator might.
+UPDATE scraping_results SET creators = :creators
+WHERE job_id = :job_id AND page = :page;
+
 -- name: complete_campaigns_named(name)!
 -- Mark campaigns completed behind the API's back (migration tests).
 UPDATE campaigns SET status = 'completed'
@@ -172,7 +213,7 @@ SELECT run_id FROM scraping_jobs
 WHERE id = :job_id;
 
 -- name: add_big_job(user_id, campaign_id, pages, creators_per_page)$
--- A completed job with pages x creators_per_page distinct creators (a heavy creators query).
+-- A completed job with pages x creators_per_page distinct creators (a heavy job detail).
 WITH job AS (
     INSERT INTO scraping_jobs (user_id, campaign_id, keywords, platform, status, processed_results)
     VALUES (:user_id, :campaign_id, '["big"]', 'TikTok', 'completed', :pages::integer * :creators_per_page::integer)

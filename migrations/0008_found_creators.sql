@@ -1,0 +1,186 @@
+-- The creators of each job, once each, as last seen, with what the creators
+-- page filters and sorts on: kept by triggers on scraping_results as pages are
+-- stored. job_creators() (migration 0004) derived the same rows from every
+-- page of the job on each request, so a page of 50 cost as much as the whole
+-- job (bench/RESULTS.md, "Growth": 666 req/s at 1,000 creators, 4 at 100,000).
+-- Here a page is a range of an index. The rules are those of job_creators():
+-- a creator is platform + handle, ignoring case (the name when there is no
+-- handle); the latest page wins, and within a page the last position; numbers
+-- count only when they are JSON numbers. job_creators() stays for processes
+-- of the previous release during a rolling deploy; a later migration drops it.
+-- depends: 0007_campaign_counts
+
+-- Fail fast instead of queueing behind long transactions on a busy database.
+SET LOCAL lock_timeout = '10s';
+SET LOCAL statement_timeout = '5min';
+
+CREATE TABLE found_creators (
+    job_id uuid NOT NULL REFERENCES scraping_jobs (id) ON DELETE CASCADE,
+    creator_key text NOT NULL,
+    page integer NOT NULL,
+    position bigint NOT NULL,
+    followers numeric NOT NULL,
+    engagement_rate numeric NOT NULL,
+    has_email boolean NOT NULL,
+    hashtags text[] NOT NULL,
+    creator jsonb NOT NULL,
+    -- Also the conflict target of the triggers' upsert.
+    PRIMARY KEY (job_id, creator_key)
+);
+
+COMMENT ON TABLE found_creators IS
+'One row per creator of a job, as last seen; maintained by the scraping_results_found_* triggers, never written '
+'directly.';
+COMMENT ON COLUMN found_creators.page IS 'The result page the creator was last seen on.';
+COMMENT ON COLUMN found_creators.position IS 'Position (from 1) in that page''s creators array.';
+COMMENT ON COLUMN found_creators.engagement_rate IS
+'(likes + comments + shares) / views of the video, 4 decimals; 0 without views.';
+COMMENT ON COLUMN found_creators.hashtags IS 'The entry''s hashtags, lower-cased, for the hashtag filter.';
+COMMENT ON COLUMN found_creators.creator IS
+'The stored entry with engagementRate added: the API''s creator, as the creators page returns it.';
+
+-- The creators page and the export, highest first, by each sort they offer;
+-- a keyset page starts where the previous one ended.
+CREATE INDEX found_creators_followers_idx ON found_creators (job_id, followers DESC, creator_key);
+CREATE INDEX found_creators_engagement_idx ON found_creators (job_id, engagement_rate DESC, creator_key);
+
+CREATE FUNCTION found_creator(p_job_id uuid, p_page integer, p_position bigint, p_entry jsonb)
+RETURNS found_creators
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT
+        p_job_id,
+        coalesce(p_entry ->> 'platform', '') || ':' || lower(coalesce(
+            nullif(p_entry #>> '{creator,handle}', ''), p_entry #>> '{creator,name}', ''
+        )),
+        p_page,
+        p_position,
+        json_number(p_entry #> '{creator,followers}'),
+        rate.engagement_rate,
+        coalesce(
+            jsonb_typeof(p_entry #> '{creator,emails}') = 'array'
+            AND jsonb_array_length(p_entry #> '{creator,emails}') > 0,
+            false
+        ),
+        CASE
+            WHEN jsonb_typeof(p_entry -> 'hashtags') = 'array' THEN
+                array(SELECT lower(tag) FROM jsonb_array_elements_text(p_entry -> 'hashtags') AS tag)
+            ELSE '{}'
+        END,
+        p_entry || jsonb_build_object('engagementRate', rate.engagement_rate)
+    FROM (
+        SELECT
+            CASE
+                WHEN json_number(p_entry #> '{video,statistics,views}') > 0 THEN round(
+                    (
+                        json_number(p_entry #> '{video,statistics,likes}')
+                        + json_number(p_entry #> '{video,statistics,comments}')
+                        + json_number(p_entry #> '{video,statistics,shares}')
+                    ) / json_number(p_entry #> '{video,statistics,views}'),
+                    4
+                )
+                ELSE 0
+            END AS engagement_rate
+    ) AS rate
+$$;
+
+COMMENT ON FUNCTION found_creator(uuid, integer, bigint, jsonb) IS
+'The found_creators row of one creator entry seen at a position of a job''s result page.';
+
+CREATE FUNCTION creator_matches(
+    f found_creators, p_min_followers numeric, p_max_followers numeric, p_has_email boolean, p_hashtag text
+) RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT (p_min_followers IS NULL OR f.followers >= p_min_followers)
+        AND (p_max_followers IS NULL OR f.followers <= p_max_followers)
+        AND (p_has_email IS NULL OR f.has_email = p_has_email)
+        AND (p_hashtag IS NULL OR lower(p_hashtag) = ANY (f.hashtags))
+$$;
+
+COMMENT ON FUNCTION creator_matches(found_creators, numeric, numeric, boolean, text) IS
+'The creators page''s filters (NULL: no filter): followers range, having an email, a hashtag (ignoring case).';
+
+CREATE FUNCTION latest_sightings(pages scraping_results[]) RETURNS SETOF found_creators
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT DISTINCT ON (seen.job_id, seen.creator_key) seen.*
+    FROM unnest(pages) AS r
+    CROSS JOIN LATERAL jsonb_array_elements(r.creators) WITH ORDINALITY AS c (entry, position)
+    CROSS JOIN LATERAL found_creator(r.job_id, r.page, c.position, c.entry) AS seen
+    -- Key order is also the order the upsert locks rows in: no two writers wait crosswise.
+    ORDER BY seen.job_id, seen.creator_key, seen.page DESC, seen.position DESC
+$$;
+
+COMMENT ON FUNCTION latest_sightings(scraping_results[]) IS
+'One found_creators row per creator of the given result pages, as last seen in them.';
+
+CREATE FUNCTION collect_found_creators() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    -- Row-level: the step stores one page per statement, and pages of one
+    -- statement are merged like pages of several, the latest sighting winning.
+    INSERT INTO found_creators AS f
+    SELECT * FROM latest_sightings(ARRAY[NEW])
+    ON CONFLICT (job_id, creator_key) DO UPDATE SET
+        page = excluded.page,
+        position = excluded.position,
+        followers = excluded.followers,
+        engagement_rate = excluded.engagement_rate,
+        has_email = excluded.has_email,
+        hashtags = excluded.hashtags,
+        creator = excluded.creator
+    WHERE (f.page, f.position) < (excluded.page, excluded.position);
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION collect_found_creators() IS 'Merges a newly stored result page into found_creators.';
+
+CREATE FUNCTION rebuild_found_creators() RETURNS trigger
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    changed uuid[];
+BEGIN
+    -- Pages are only ever inserted by the service (and deleted with their job),
+    -- but a page changed or removed by hand must not leave stale creators behind:
+    -- derive the affected jobs' creators again from the pages they have left.
+    IF TG_OP = 'UPDATE' THEN
+        changed := array(SELECT job_id FROM old_pages UNION SELECT job_id FROM new_pages ORDER BY 1);
+    ELSE
+        changed := array(SELECT DISTINCT job_id FROM old_pages ORDER BY 1);
+    END IF;
+    DELETE FROM found_creators WHERE job_id = ANY (changed);
+    INSERT INTO found_creators
+    SELECT seen.*
+    FROM unnest(changed) AS job (id)
+    CROSS JOIN LATERAL latest_sightings(array(SELECT r FROM scraping_results AS r WHERE r.job_id = job.id)) AS seen;
+    RETURN NULL;
+END
+$$;
+
+COMMENT ON FUNCTION rebuild_found_creators() IS
+'Derives found_creators again for the jobs whose result pages were updated or deleted.';
+
+-- Creating the triggers locks scraping_results against writes until this
+-- migration commits, so the backfill below sees every page stored before it.
+CREATE TRIGGER scraping_results_found_insert AFTER INSERT ON scraping_results
+FOR EACH ROW EXECUTE FUNCTION collect_found_creators();
+
+CREATE TRIGGER scraping_results_found_update AFTER UPDATE ON scraping_results
+REFERENCING OLD TABLE AS old_pages NEW TABLE AS new_pages
+FOR EACH STATEMENT EXECUTE FUNCTION rebuild_found_creators();
+
+CREATE TRIGGER scraping_results_found_delete AFTER DELETE ON scraping_results
+REFERENCING OLD TABLE AS old_pages
+FOR EACH STATEMENT EXECUTE FUNCTION rebuild_found_creators();
+
+INSERT INTO found_creators
+SELECT seen.*
+FROM scraping_jobs AS j
+CROSS JOIN LATERAL latest_sightings(array(
+    SELECT r FROM scraping_results AS r
+    WHERE r.job_id = j.id
+)) AS seen;
