@@ -183,7 +183,7 @@ SELECT id FROM job;
 -- Fresh planner statistics and visibility map after the bulk load, as
 -- autovacuum would leave them: without the map, index-only scans (the
 -- campaigns page's total) visit the table for every row.
-VACUUM (ANALYZE) campaigns, scraping_jobs, scraping_results, user_profiles;
+VACUUM (ANALYZE) campaigns, campaign_counts, scraping_jobs, scraping_results, found_creators, user_profiles;
 
 -- name: index_sizes()
 -- Every index of the application tables with its size.
@@ -194,8 +194,8 @@ SELECT
 FROM pg_index
 WHERE
     indrelid::regclass::text IN (
-        'campaigns', 'scraping_jobs', 'scraping_results', 'user_profiles',
-        'system_configurations', 'search_jobs', 'search_results'
+        'campaigns', 'campaign_counts', 'scraping_jobs', 'scraping_results', 'found_creators',
+        'user_profiles', 'system_configurations', 'search_jobs', 'search_results'
     )
 ORDER BY bytes DESC;
 
@@ -206,7 +206,7 @@ SELECT
     n_live_tup AS rows,
     pg_total_relation_size(relid) AS bytes
 FROM pg_stat_user_tables
-WHERE relname IN ('campaigns', 'scraping_jobs', 'scraping_results')
+WHERE relname IN ('campaigns', 'campaign_counts', 'scraping_jobs', 'scraping_results', 'found_creators')
 ORDER BY relname;
 
 -- name: sample_ids()^

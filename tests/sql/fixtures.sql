@@ -77,12 +77,13 @@ WHERE coalesce(kept.campaigns, 0) <> coalesce(actual.campaigns, 0);
 SELECT coalesce(kept.creator_key, derived.creator_key) AS creator_key
 FROM (
     SELECT
-        creator_key,
-        creator,
-        followers,
-        engagement_rate
-    FROM found_creators
-    WHERE job_id = :job_id
+        f.creator_key,
+        f.followers,
+        f.engagement_rate,
+        (r.creators -> (f.position - 1)) || jsonb_build_object('engagementRate', f.engagement_rate) AS creator
+    FROM found_creators AS f
+    INNER JOIN scraping_results AS r ON f.job_id = r.job_id AND f.page = r.page
+    WHERE f.job_id = :job_id
 ) AS kept
 FULL JOIN (
     SELECT
