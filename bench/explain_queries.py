@@ -1,10 +1,13 @@
-"""EXPLAIN (ANALYZE, BUFFERS) of every named query that reads a large table, on the bench dataset.
+"""The plans of every named query that reads a large table, on the bench dataset.
 
     python -m bench.explain_queries [--scale 1.0] [--output bench/EXPLAIN.md]
 
-Flags any sequential scan of scraping_jobs or scraping_results, and lists
-each index with its size and the queries whose plans use it. Statements that
-write run inside a transaction that is rolled back.
+Each query runs once as a prepared statement with a generic plan, as in the
+service's sessions, and auto_explain reports the plan it ran with (ANALYZE,
+BUFFERS). Flags any sequential scan of scraping_jobs or scraping_results, and
+lists each index with its size and the queries whose plans use it. Statements
+that write run inside a transaction that is rolled back. `python -m bench`
+runs this too.
 """
 
 import argparse
@@ -12,6 +15,7 @@ import asyncio
 import re
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,44 @@ from bench.dataset import BENCH_DIR, bench_database, dataset, ensure_dataset, me
 from service.database import queries
 from service.settings import load_settings
 
-LARGE_TABLES = ("scraping_jobs", "scraping_results")
+LARGE_TABLES = ("scraping_jobs", "scraping_results", "found_creators")
+EXPLAIN_PATH = BENCH_DIR / "EXPLAIN.md"
+
+
+def far_ends(largest: asyncpg.Record) -> list[tuple[str, str, dict[str, Any]]]:
+    """The growth curves' far ends: the user with the most campaigns, the job with the most creators."""
+    creators = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
+    first_page = {"user_id": largest["job_user_id"], "job_id": largest["job_id"], "page_size": 50, **creators}
+    return [
+        (
+            "campaigns, the user with the most",
+            "list_campaigns_page",
+            {
+                "user_id": largest["campaigns_user_id"],
+                "status": None,
+                "active_only": False,
+                "before_created_at": None,
+                "before_id": None,
+                "page_size": 12,
+                "skip": 0,
+            },
+        ),
+        (
+            "job creators, the biggest job",
+            "list_job_creators_page",
+            {**first_page, "sort_by": "followers", "after_value": None, "after_key": None},
+        ),
+        (
+            "job creators, the biggest job, a deep keyset page",
+            "list_job_creators_page",
+            {**first_page, "sort_by": "followers", "after_value": Decimal(1500), "after_key": "tiktok:m"},
+        ),
+        (
+            "job creators, the biggest job, by engagement",
+            "list_job_creators_page",
+            {**first_page, "sort_by": "engagement", "after_value": None, "after_key": None},
+        ),
+    ]
 
 
 def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str, dict[str, Any]]]:
@@ -49,6 +90,15 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
         "skip": 0,
     }
     worker = {"job_id": job, "worker_id": "bench"}
+    creators_page = {
+        "user_id": user,
+        "job_id": job,
+        "sort_by": "followers",
+        "after_value": None,
+        "after_key": None,
+        "page_size": 50,
+        **no_creator_filters,
+    }
     return [
         ("campaigns, first page", "list_campaigns_page", campaigns_page),
         ("campaigns, with active jobs", "list_campaigns_page", {**campaigns_page, "active_only": True}),
@@ -107,19 +157,8 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
         ),
         ("jobs, 20,000-job user", "list_jobs_page", {**list_jobs, "user_id": "bench_heavy_user"}),
         ("job statistics", "job_stats", {"user_id": user}),
-        (
-            "job creators page",
-            "list_job_creators_page",
-            {
-                "user_id": user,
-                "job_id": job,
-                "sort_by": "followers",
-                "after_value": None,
-                "after_key": None,
-                "page_size": 50,
-                **no_creator_filters,
-            },
-        ),
+        ("job creators page", "list_job_creators_page", creators_page),
+        ("job creators, by engagement", "list_job_creators_page", {**creators_page, "sort_by": "engagement"}),
         ("job creators export", "export_job_creators", {"job_id": job, "sort_by": "followers", **no_creator_filters}),
         ("worker: claim", "claim_next_job", {"worker_id": "bench", "lease_seconds": 30}),
         (
@@ -146,15 +185,28 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
 
 
 async def explain(conn: asyncpg.Connection, name: str, params: dict[str, Any]) -> str:
+    """The plan of one execution of the named query, as a prepared statement (the service's generic plan)."""
     query = getattr(queries, name)
     order = queries.driver_adapter.var_sorted[name]
+    notices: list[str] = []
+
+    def keep(_: object, message: asyncpg.PostgresLogMessage) -> None:
+        notices.append(message.message)
+
+    conn.add_log_listener(keep)
     tx = conn.transaction()
     await tx.start()
     try:
-        rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {query.sql}", *[params[p] for p in order])
+        statement = await conn.prepare(query.sql)
+        await statement.fetch(*[params[p] for p in order])
     finally:
         await tx.rollback()
-    return "\n".join(row[0] for row in rows)
+        conn.remove_log_listener(keep)
+    # auto_explain's notice: "duration: 0.123 ms  plan:", "Query Text: " and the
+    # statement as sent, then the plan. The statement goes: its comments name indexes.
+    notice = next(n for n in notices if n.startswith("duration:"))
+    duration, _, rest = notice.partition("\n")
+    return duration + rest.partition(query.sql)[2]
 
 
 async def report(dsn: str, scale: float) -> str:
@@ -164,8 +216,13 @@ async def report(dsn: str, scale: float) -> str:
         sample = await dataset.sample_ids(conn)
         # The same JSON codecs as the service, so jsonb parameters are passed the same way.
         await conn.set_type_codec("jsonb", schema="pg_catalog", encoder=_json, decoder=str)
+        await dataset.explain_executions(conn)
         plans = {}
-        for label, name, params in cases(sample["user_id"], sample["campaign_id"], sample["job_id"]):
+        largest = await dataset.largest_user_and_job(conn)
+        for label, name, params in [
+            *cases(sample["user_id"], sample["campaign_id"], sample["job_id"]),
+            *far_ends(largest),
+        ]:
             plans[label] = (name, await explain(conn, name, params))
         tables = [dict(r) async for r in dataset.table_sizes(conn)]
         indexes = [dict(r) async for r in dataset.index_sizes(conn)]
@@ -187,7 +244,7 @@ def render(plans: dict[str, tuple[str, str]], tables: list[dict[str, Any]], inde
     lines += ["", "| query | named query | time | sequential scan of a large table |", "| --- | --- | --- | --- |"]
     for label, (name, plan) in plans.items():
         seq = [t for t in LARGE_TABLES if re.search(rf"Seq Scan on {t}\b", plan)]
-        time_ms = re.search(r"Execution Time: ([\d.]+) ms", plan)
+        time_ms = re.search(r"^duration: ([\d.]+) ms", plan)
         elapsed = time_ms.group(1) if time_ms else "?"
         flagged = f"**{', '.join(seq)}**" if seq else "none"
         lines.append(f"| {label} | `{name}` | {elapsed} ms | {flagged} |")
@@ -210,7 +267,7 @@ def render(plans: dict[str, tuple[str, str]], tables: list[dict[str, Any]], inde
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=float, default=1.0)
-    parser.add_argument("--output", type=Path, default=BENCH_DIR / "EXPLAIN.md")
+    parser.add_argument("--output", type=Path, default=EXPLAIN_PATH)
     args = parser.parse_args()
     with bench_database(load_settings().database_url) as dsn:
         text = asyncio.run(report(dsn, args.scale))

@@ -37,6 +37,8 @@ import msgspec
 import psutil
 
 from bench.dataset import BENCH_DIR, DATA_DIR, dataset, ensure_dataset
+from bench.explain_queries import EXPLAIN_PATH
+from bench.explain_queries import report as explain_report
 from bench.growth import measure_growth
 from bench.loadgen import Measurement, require_wrk, run_pgbench, run_wrk
 from bench.routes import CREATED_CAMPAIGN_NAME, ROUTES, Route, Target
@@ -297,6 +299,9 @@ def main() -> None:
                 sections.append(
                     measure_growth(server, url, process, secret, seconds=args.seconds / 3, connections=CONNECTIONS)
                 )
+        explained = asyncio.run(explain_report(server.dsn, scale=1.0))
+    EXPLAIN_PATH.write_text(explained)
+    sections.append(f"Indexes and plans (full plans in {EXPLAIN_PATH.name}):\n\n" + explained.split("## Plans")[0])
     report = "\n\n".join(sections) + "\n"
     (OUT_DIR / "report.md").write_text(report)
     print(report)

@@ -35,7 +35,7 @@ lookahead AS (
             AND f.job_id = (SELECT id FROM job)
             AND f.followers <= coalesce(least(:after_value::numeric, :max_followers::numeric), 'Infinity')
             AND f.followers >= coalesce(:min_followers::numeric, '-Infinity')
-            AND (:after_value IS NULL OR f.followers < :after_value OR f.creator_key > :after_key::text)
+            AND (:after_value::numeric IS NULL OR f.followers < :after_value OR f.creator_key > :after_key::text)
             AND creator_matches(f, :min_followers, :max_followers, :has_email, :hashtag)
         ORDER BY f.followers DESC, f.creator_key ASC
         LIMIT :page_size::integer + 1
@@ -53,8 +53,8 @@ lookahead AS (
         WHERE
             :sort_by::text = 'engagement'
             AND f.job_id = (SELECT id FROM job)
-            AND f.engagement_rate <= coalesce(:after_value, 'Infinity')
-            AND (:after_value IS NULL OR f.engagement_rate < :after_value OR f.creator_key > :after_key)
+            AND f.engagement_rate <= coalesce(:after_value::numeric, 'Infinity')
+            AND (:after_value::numeric IS NULL OR f.engagement_rate < :after_value OR f.creator_key > :after_key::text)
             AND creator_matches(f, :min_followers, :max_followers, :has_email, :hashtag)
         ORDER BY f.engagement_rate DESC, f.creator_key ASC
         LIMIT :page_size::integer + 1

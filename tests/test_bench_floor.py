@@ -1,9 +1,13 @@
 """The benchmark's floor runs the named SQL itself: the pgbench script made from an aiosql query."""
 
 import re
+import uuid
 
+import asyncpg
 import pytest
 
+from bench.dataset import dataset
+from bench.explain_queries import explain
 from bench.loadgen import HttpRequest, percentile, pgbench_script
 from service.database import queries
 
@@ -45,3 +49,18 @@ def test_a_request_line_refuses_tabs_and_newlines() -> None:
     assert HttpRequest("GET", "/api/campaigns", ("X-User-Id", "u")).line() == "GET\t/api/campaigns\tX-User-Id\tu\t"
     with pytest.raises(AssertionError):
         HttpRequest("GET", "/a\tb", ("X-User-Id", "u")).line()
+
+
+async def test_the_index_list_reads_generic_plans_without_the_statement(dsn: str) -> None:
+    filters = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
+    conn = await asyncpg.connect(dsn)
+    try:
+        await dataset.explain_executions(conn)
+        plan = await explain(conn, "export_job_creators", {"job_id": uuid.uuid4(), "sort_by": "followers", **filters})
+    finally:
+        await conn.close()
+    assert plan.startswith("duration: ")
+    assert "found_creators_followers_idx" in plan
+    assert "$2" in plan, "a generic plan, as the service's prepared statements get"
+    assert "-- noqa: AM09" in queries.export_job_creators.sql
+    assert "-- noqa" not in plan, "the statement (its comments can name indexes) is not part of the plan"

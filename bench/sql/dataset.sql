@@ -255,3 +255,32 @@ CROSS JOIN generate_series(1, :jobs_per_campaign) AS j;
 -- The export job of user_id with exactly this many creators, if generated before.
 SELECT id FROM scraping_jobs
 WHERE user_id = :user_id AND processed_results = :creators AND keywords = '["big export"]';
+
+-- name: explain_executions#
+-- From here on, this session sends the plan of every statement it executes,
+-- as run (generic plans, as the service's sessions get), as a NOTICE.
+LOAD 'auto_explain';
+SELECT
+    set_config('auto_explain.log_min_duration', '0', FALSE),
+    set_config('auto_explain.log_analyze', 'on', FALSE),
+    set_config('auto_explain.log_buffers', 'on', FALSE),
+    set_config('auto_explain.log_level', 'notice', FALSE),
+    set_config('plan_cache_mode', 'force_generic_plan', FALSE);
+
+-- name: largest_user_and_job()^
+-- The user with the most campaigns and the job with the most creators: the
+-- far ends of the growth curves, for their plans.
+SELECT
+    biggest.job_id,
+    j.user_id AS job_user_id,
+    (
+        SELECT user_id FROM campaign_counts
+        GROUP BY user_id
+        ORDER BY sum(campaigns) DESC LIMIT 1
+    ) AS campaigns_user_id
+FROM (
+    SELECT job_id FROM found_creators
+    GROUP BY job_id
+    ORDER BY count(*) DESC LIMIT 1
+) AS biggest
+INNER JOIN scraping_jobs AS j ON biggest.job_id = j.id;
