@@ -11,5 +11,4 @@ DROP FUNCTION rebuild_found_creators();
 DROP FUNCTION collect_found_creators();
 DROP FUNCTION creator_matches(found_creators, numeric, numeric, boolean, text);
 DROP FUNCTION latest_sightings(scraping_results[]);
-DROP FUNCTION found_creator(uuid, integer, integer, jsonb);
 DROP TABLE found_creators;

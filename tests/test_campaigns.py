@@ -3,6 +3,7 @@
 import asyncio
 import uuid
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -258,15 +259,18 @@ async def test_delete_removes_jobs_and_results(
     client: Client, auth: dict[str, str], user_id: str, pool: asyncpg.Pool
 ) -> None:
     campaign = await create_campaign(client, auth)
-    await add_job(pool, campaign, result_pages=3)
-    await add_job(pool, campaign, result_pages=1)
+    jobs = [await add_job(pool, campaign, result_pages=3), await add_job(pool, campaign, result_pages=1)]
+    async with pool.acquire() as conn:
+        assert [await fixtures.count_found_creators(conn, job_id=UUID(job)) for job in jobs] == [6, 2]
 
     response = await client.delete(f"/api/campaigns/{campaign['id']}", headers=auth)
     assert response.status_code == 200
     assert response.json() == {"message": "Campaign deleted successfully"}
     async with pool.acquire() as conn:
         counts = await fixtures.count_user_rows(conn, user_id=user_id)
+        found = [await fixtures.count_found_creators(conn, job_id=UUID(job)) for job in jobs]
     assert dict(counts) == {"campaigns": 0, "jobs": 0, "results": 0}
+    assert found == [0, 0], "the jobs' creators go with their pages"
     again = await client.delete(f"/api/campaigns/{campaign['id']}", headers=auth)
     assert again.status_code == 404
 

@@ -3,6 +3,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -213,6 +214,9 @@ async def test_cleanup_deletes_old_finished_jobs_with_their_results(
     assert (await client.get(f"/api/jobs/{old_error}", headers=auth)).status_code == 404
     assert (await client.get(f"/api/jobs/{recent_error}", headers=auth)).status_code == 200
     assert (await client.get(f"/api/jobs/{old_completed}", headers=auth)).status_code == 200
+    async with pool.acquire() as conn:
+        found = [await fixtures.count_found_creators(conn, job_id=UUID(j)) for j in (old_error, recent_error)]
+    assert found == [0, 2], "the deleted job's creators go with its pages; the others stay"
 
 
 @pytest.mark.parametrize(
