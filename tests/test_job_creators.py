@@ -129,12 +129,17 @@ async def test_filters_and_sorts(
 
 
 @pytest.mark.parametrize("sort", ["followers", "engagement"])
-async def test_keyset_pages_walk_every_creator_once(client: Client, auth: dict[str, str], job: str, sort: str) -> None:
-    everyone = await handles(client, auth, job, sort=sort)
+@pytest.mark.parametrize(
+    "filters", [{}, {"minFollowers": 1000, "maxFollowers": 50_000}, {"maxFollowers": 7000}, {"hashtag": "fashion"}]
+)
+async def test_keyset_pages_walk_every_creator_once(
+    client: Client, auth: dict[str, str], job: str, sort: str, filters: dict[str, Any]
+) -> None:
+    everyone = await handles(client, auth, job, sort=sort, **filters)
     walked: list[str] = []
     cursor = None
     while True:
-        params: dict[str, str | int] = {"sort": sort, "limit": 2, **({"cursor": cursor} if cursor else {})}
+        params: dict[str, Any] = {"sort": sort, "limit": 2, **filters, **({"cursor": cursor} if cursor else {})}
         body = (await client.get(f"/api/jobs/{job}/creators", params=params, headers=auth)).json()
         walked += [f"{c['platform']}:{c['creator']['handle']}" for c in body["creators"]]
         cursor = body["nextCursor"]
