@@ -4,7 +4,7 @@
 
 Each query runs once as a prepared statement with a generic plan, as in the
 service's sessions, and auto_explain reports the plan it ran with (ANALYZE,
-BUFFERS). Flags any sequential scan of scraping_jobs or scraping_results, and
+BUFFERS). Flags any sequential scan of the large tables (LARGE_TABLES), and
 lists each index with its size and the queries whose plans use it. Statements
 that write run inside a transaction that is rolled back. `python -m bench`
 runs this too.
@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 
 from bench.dataset import BENCH_DIR, bench_database, dataset, ensure_dataset, megabytes
+from bench.routes import NO_CREATOR_FILTERS, first_campaigns_page, first_creators_page
 from service.database import queries
 from service.settings import load_settings
 
@@ -31,43 +32,29 @@ EXPLAIN_PATH = BENCH_DIR / "EXPLAIN.md"
 
 def far_ends(largest: asyncpg.Record) -> list[tuple[str, str, dict[str, Any]]]:
     """The growth curves' far ends: the user with the most campaigns, the job with the most creators."""
-    creators = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
-    first_page = {"user_id": largest["job_user_id"], "job_id": largest["job_id"], "page_size": 50, **creators}
+    biggest_job = first_creators_page(largest["job_user_id"], largest["job_id"])
     return [
         (
             "campaigns, the user with the most",
             "list_campaigns_page",
-            {
-                "user_id": largest["campaigns_user_id"],
-                "status": None,
-                "active_only": False,
-                "before_created_at": None,
-                "before_id": None,
-                "page_size": 12,
-                "skip": 0,
-            },
+            first_campaigns_page(largest["campaigns_user_id"]),
         ),
-        (
-            "job creators, the biggest job",
-            "list_job_creators_page",
-            {**first_page, "sort_by": "followers", "after_value": None, "after_key": None},
-        ),
+        ("job creators, the biggest job", "list_job_creators_page", biggest_job),
         (
             "job creators, the biggest job, a deep keyset page",
             "list_job_creators_page",
-            {**first_page, "sort_by": "followers", "after_value": Decimal(1500), "after_key": "tiktok:m"},
+            {**biggest_job, "after_value": Decimal(1500), "after_key": "tiktok:m"},
         ),
         (
             "job creators, the biggest job, by engagement",
             "list_job_creators_page",
-            {**first_page, "sort_by": "engagement", "after_value": None, "after_key": None},
+            {**biggest_job, "sort_by": "engagement"},
         ),
     ]
 
 
 def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str, dict[str, Any]]]:
     """(label, query name, parameters) for every query that reads campaigns, jobs or results."""
-    no_creator_filters = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
     list_jobs = {
         "user_id": user,
         "status": None,
@@ -80,25 +67,9 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
         "page_size": 20,
         "skip": 0,
     }
-    campaigns_page = {
-        "user_id": user,
-        "status": None,
-        "active_only": False,
-        "before_created_at": None,
-        "before_id": None,
-        "page_size": 12,
-        "skip": 0,
-    }
+    campaigns_page = first_campaigns_page(user)
     worker = {"job_id": job, "worker_id": "bench"}
-    creators_page = {
-        "user_id": user,
-        "job_id": job,
-        "sort_by": "followers",
-        "after_value": None,
-        "after_key": None,
-        "page_size": 50,
-        **no_creator_filters,
-    }
+    creators_page = first_creators_page(user, job)
     return [
         ("campaigns, first page", "list_campaigns_page", campaigns_page),
         ("campaigns, with active jobs", "list_campaigns_page", {**campaigns_page, "active_only": True}),
@@ -159,7 +130,7 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
         ("job statistics", "job_stats", {"user_id": user}),
         ("job creators page", "list_job_creators_page", creators_page),
         ("job creators, by engagement", "list_job_creators_page", {**creators_page, "sort_by": "engagement"}),
-        ("job creators export", "export_job_creators", {"job_id": job, "sort_by": "followers", **no_creator_filters}),
+        ("job creators export", "export_job_creators", {"job_id": job, "sort_by": "followers", **NO_CREATOR_FILTERS}),
         ("worker: claim", "claim_next_job", {"worker_id": "bench", "lease_seconds": 30}),
         (
             "worker: step",

@@ -21,6 +21,32 @@ CREATE_BODY = msgspec.json.encode({"name": CREATED_CAMPAIGN_NAME, "searchType": 
 NO_CREATOR_FILTERS = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
 
 
+def first_campaigns_page(user_id: str) -> dict[str, Any]:
+    """list_campaigns_page's arguments for the first page of 12, unfiltered (route A)."""
+    return {
+        "user_id": user_id,
+        "status": None,
+        "active_only": False,
+        "before_created_at": None,
+        "before_id": None,
+        "page_size": 12,
+        "skip": 0,
+    }
+
+
+def first_creators_page(user_id: str, job_id: Any, sort_by: str = "followers") -> dict[str, Any]:
+    """list_job_creators_page's arguments for the first page of 50, unfiltered (route E)."""
+    return {
+        "user_id": user_id,
+        "job_id": job_id,
+        **NO_CREATOR_FILTERS,
+        "sort_by": sort_by,
+        "after_value": None,
+        "after_key": None,
+        "page_size": 50,
+    }
+
+
 @dataclass(frozen=True)
 class Target:
     user_id: str
@@ -54,15 +80,7 @@ ROUTES = (
         method="GET",
         path=lambda t: "/api/campaigns?page=1&limit=12",
         query="list_campaigns_page",
-        arguments=lambda t: {
-            "user_id": t.user_id,
-            "status": None,
-            "active_only": False,
-            "before_created_at": None,
-            "before_id": None,
-            "page_size": 12,
-            "skip": 0,
-        },
+        arguments=lambda t: first_campaigns_page(t.user_id),
     ),
     Route(
         key="B",
@@ -100,15 +118,7 @@ ROUTES = (
         method="GET",
         path=lambda t: f"/api/jobs/{t.job_id}/creators",
         query="list_job_creators_page",
-        arguments=lambda t: {
-            "user_id": t.user_id,
-            "job_id": t.job_id,
-            **NO_CREATOR_FILTERS,
-            "sort_by": "followers",
-            "after_value": None,
-            "after_key": None,
-            "page_size": 50,
-        },
+        arguments=lambda t: first_creators_page(t.user_id, t.job_id),
         on_peer=False,
     ),
 )

@@ -9,6 +9,7 @@ import pytest
 from bench.dataset import dataset
 from bench.explain_queries import explain
 from bench.loadgen import HttpRequest, percentile, pgbench_script
+from bench.routes import NO_CREATOR_FILTERS, first_campaigns_page
 from service.database import queries
 
 
@@ -22,16 +23,7 @@ def test_the_script_is_the_named_query_with_pgbench_variables() -> None:
 
 
 def test_null_arguments_become_null_and_booleans_postgres_text() -> None:
-    arguments = {
-        "user_id": "u",
-        "status": None,
-        "active_only": False,
-        "before_created_at": None,
-        "before_id": None,
-        "page_size": 12,
-        "skip": 0,
-    }
-    script, variables = pgbench_script("list_campaigns_page", arguments, "s0")
+    script, variables = pgbench_script("list_campaigns_page", first_campaigns_page("u"), "s0")
     assert "$" not in script.replace("$$", "")
     assert "coalesce(NULL::timestamptz" in script
     assert variables["s0_active_only"] == "false"
@@ -52,11 +44,12 @@ def test_a_request_line_refuses_tabs_and_newlines() -> None:
 
 
 async def test_the_index_list_reads_generic_plans_without_the_statement(dsn: str) -> None:
-    filters = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
     conn = await asyncpg.connect(dsn)
     try:
         await dataset.explain_executions(conn)
-        plan = await explain(conn, "export_job_creators", {"job_id": uuid.uuid4(), "sort_by": "followers", **filters})
+        plan = await explain(
+            conn, "export_job_creators", {"job_id": uuid.uuid4(), "sort_by": "followers", **NO_CREATOR_FILTERS}
+        )
     finally:
         await conn.close()
     assert plan.startswith("duration: ")
