@@ -69,19 +69,30 @@ PAGES = [
 
 @pytest.fixture
 async def job(client: Client, auth: dict[str, str], pool: asyncpg.Pool) -> str:
+    return str(await store_job(client, auth, pool, PAGES))
+
+
+async def store_job(
+    client: Client,
+    auth: dict[str, str],
+    pool: asyncpg.Pool,
+    pages: list[list[dict[str, Any]]],
+    order: list[int] | None = None,
+) -> UUID:
+    """A completed job of a new campaign of the caller, its pages stored in `order` (page order by default)."""
     campaign = await create_campaign(client, auth)
     async with pool.acquire() as conn:
-        job_id = await fixtures.insert_job_fixture(
+        job_id: UUID = await fixtures.insert_job_fixture(
             conn,
             user_id=campaign["userId"],
             campaign_id=campaign["id"],
             keywords=["x"],
             status="completed",
-            processed_results=6,
+            processed_results=sum(map(len, pages)),
         )
-        for page, creators in enumerate(PAGES):
-            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=creators)
-    return str(job_id)
+        for page in range(len(pages)) if order is None else order:
+            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=pages[page])
+    return job_id
 
 
 async def handles(client: Client, auth: dict[str, str], job: str, **params: Any) -> list[str]:
@@ -207,19 +218,8 @@ async def test_another_users_job_is_404(client: Client, other_auth: dict[str, st
 async def test_a_large_export_streams_in_batches_from_a_cursor(
     client: Client, auth: dict[str, str], pool: asyncpg.Pool
 ) -> None:
-    campaign = await create_campaign(client, auth)
-    async with pool.acquire() as conn:
-        job_id = await fixtures.insert_job_fixture(
-            conn,
-            user_id=campaign["userId"],
-            campaign_id=campaign["id"],
-            keywords=["x"],
-            status="completed",
-            processed_results=3000,
-        )
-        for page in range(60):
-            creators = [creator(f"c{page}_{i}", page * 100 + i, views=100, likes=i) for i in range(50)]
-            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=creators)
+    pages = [[creator(f"c{page}_{i}", page * 100 + i, views=100, likes=i) for i in range(50)] for page in range(60)]
+    job_id = await store_job(client, auth, pool, pages)
     export = creator_csv(State({"pool": pool, "acquire_timeout": 5.0}), job_id, dict.fromkeys(FILTERS), "followers")
     assert await anext(export) == csv_header()
     first_batch = await anext(export)
@@ -269,18 +269,8 @@ async def test_kept_creators_match_the_pages_stored_in_any_order(
     ]
     pages[3][0]["creator"]["followers"] = "12k"  # scraped text, not a number
     pages[5][1]["creator"]["handle"] = ""  # no handle: the name identifies it
-    campaign = await create_campaign(client, auth)
+    job_id = await store_job(client, auth, pool, pages, order=rng.sample(range(len(pages)), len(pages)))
     async with pool.acquire() as conn:
-        job_id = await fixtures.insert_job_fixture(
-            conn,
-            user_id=campaign["userId"],
-            campaign_id=campaign["id"],
-            keywords=["x"],
-            status="completed",
-            processed_results=200,
-        )
-        for page in rng.sample(range(len(pages)), len(pages)):
-            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=pages[page])
         assert [row["creator_key"] async for row in fixtures.found_creators_drift(conn, job_id=job_id)] == []
     listed = await handles(client, auth, str(job_id), limit=200)
     assert len(listed) == len(
