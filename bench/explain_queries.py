@@ -23,7 +23,7 @@ import asyncpg
 
 from bench.dataset import BENCH_DIR, bench_database, dataset, ensure_dataset, megabytes
 from bench.routes import NO_CREATOR_FILTERS, first_campaigns_page, first_creators_page
-from service.database import queries
+from service.database import parameter_order, query_sql
 from service.settings import load_settings
 
 LARGE_TABLES = ("scraping_jobs", "scraping_results", "found_creators")
@@ -157,8 +157,8 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
 
 async def explain(conn: asyncpg.Connection, name: str, params: dict[str, Any]) -> str:
     """The plan of one execution of the named query, as a prepared statement (the service's generic plan)."""
-    query = getattr(queries, name)
-    order = queries.driver_adapter.var_sorted[name]
+    sql = query_sql(name)
+    order = parameter_order(name)
     notices: list[str] = []
 
     def keep(_: object, message: asyncpg.PostgresLogMessage) -> None:
@@ -168,7 +168,7 @@ async def explain(conn: asyncpg.Connection, name: str, params: dict[str, Any]) -
     tx = conn.transaction()
     await tx.start()
     try:
-        statement = await conn.prepare(query.sql)
+        statement = await conn.prepare(sql)
         await statement.fetch(*[params[p] for p in order])
     finally:
         await tx.rollback()
@@ -177,7 +177,7 @@ async def explain(conn: asyncpg.Connection, name: str, params: dict[str, Any]) -
     # statement as sent, then the plan. The statement goes: its comments name indexes.
     notice = next(n for n in notices if n.startswith("duration:"))
     duration, _, rest = notice.partition("\n")
-    return duration + rest.partition(query.sql)[2]
+    return duration + rest.partition(sql)[2]
 
 
 async def report(dsn: str, scale: float) -> str:

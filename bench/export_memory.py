@@ -18,13 +18,13 @@ import psutil
 from litestar.datastructures import State
 
 from bench.dataset import bench_database, dataset
-from service.api.jobs import creator_csv
+from service.api.streams import CreatorFilters, creator_csv
 from service.database import create_pool
 from service.settings import load_settings
 
 EXPORT_USER = "bench_user_1"
 CREATORS_PER_PAGE = 20
-NO_FILTERS = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
+NO_FILTERS = CreatorFilters(min_followers=None, max_followers=None, has_email=None, hashtag=None)
 
 
 async def export_size(chunks: AsyncIterator[bytes]) -> int:

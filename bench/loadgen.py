@@ -20,7 +20,7 @@ from typing import Any
 import psutil
 
 from bench.server import BenchServer, pg_tool
-from service.database import queries
+from service.database import parameter_order, query_sql
 
 LUA_SCRIPT = Path(__file__).resolve().parent / "wrk_requests.lua"
 WRK_RESULT = re.compile(r"^WRK_RESULT (\d+) (\d+) (\d+) (\d+) (\d+) (\d+)$", re.MULTILINE)
@@ -152,7 +152,7 @@ def pgbench_script(query_name: str, arguments: Mapping[str, Any], prefix: str) -
     pgbench variables cannot be NULL, so NULL arguments are written as NULL.
     Each script gets its own variable names (`prefix`), defined with -D.
     """
-    order: list[str] = queries.driver_adapter.var_sorted[query_name]
+    order: list[str] = parameter_order(query_name)
     variables: dict[str, str] = {}
 
     def variable(match: re.Match[str]) -> str:
@@ -163,7 +163,7 @@ def pgbench_script(query_name: str, arguments: Mapping[str, Any], prefix: str) -
         variables[f"{prefix}_{name}"] = _pgbench_text(value)
         return f":{prefix}_{name}"
 
-    sql: str = getattr(queries, query_name).sql
+    sql: str = query_sql(query_name)
     return re.sub(r"\$(\d+)\b", variable, sql), variables
 
 

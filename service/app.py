@@ -12,18 +12,19 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service.api.admin import AdminController
 from service.api.campaigns import CampaignController
-from service.api.jobs import JOB_PROGRESS_CHANNEL, JobController, ScrapingController
+from service.api.jobs import JobController
 from service.api.onboarding import OnboardingController, get_profile
 from service.api.operations import health, ready
+from service.api.scraping import ScrapingController
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool, warn_if_over_max_connections
 from service.errors import EXCEPTION_HANDLERS
 from service.migrations import migration_ids
-from service.notifications import Listener
+from service.notifications import JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL, Listener
 from service.openapi import BEARER_SCHEME, openapi_config, swagger_assets_router
 from service.settings import Settings
 from service.system_config import SystemConfig
-from service.worker.runner import NEW_JOB_CHANNEL, Worker
+from service.worker.runner import Worker
 
 # Routes reachable without a token (anchored: they are matched anywhere in the path).
 PUBLIC_PATHS = ["^/health$", "^/ready$", "^/metrics$", "^/schema"]
@@ -90,7 +91,7 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
 
 def app_from_environment() -> Litestar:
     """The app of one of several API processes (API_PROCESSES > 1): settings from the environment."""
-    from service.cli import configure_logging
+    from service.logging_setup import configure_logging
     from service.settings import load_settings
 
     settings = load_settings()

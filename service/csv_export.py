@@ -11,6 +11,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import asyncpg
+
 COLUMNS = (
     "platform",
     "handle",
@@ -45,7 +47,7 @@ def cell(value: Any) -> str:
     return neutralise(str(value))
 
 
-def csv_chunk(rows: Iterable[Mapping[str, Any]]) -> bytes:
+def csv_chunk(rows: Iterable[Mapping[str, Any] | asyncpg.Record]) -> bytes:
     """The CSV lines of `rows` (quoted where needed, CRLF line ends, as RFC 4180 says)."""
     out = io.StringIO()
     writer = csv.writer(out)

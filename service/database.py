@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from prometheus_client import Histogram
 
 from service.paths import SQL_DIR
+from service.query_types import ROW_TYPES, Queries
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,17 @@ QUERY_SECONDS = Histogram(
 )
 
 T = TypeVar("T")
+
+DATABASE_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""What a database call raises when the server is unreachable, busy or refuses: a lost or refused
+connection, a pool acquire timeout (TimeoutError is an OSError), or an error from PostgreSQL."""
+
+
+def row_type_of(query_name: str) -> type[msgspec.Struct]:
+    try:
+        return ROW_TYPES[query_name]
+    except KeyError:
+        raise LookupError(f"{query_name} has no row type: run python -m service.query_typegen") from None
 
 
 class TimedAdapter(AsyncPGAdapter):
@@ -42,8 +54,9 @@ class TimedAdapter(AsyncPGAdapter):
         self._timers: dict[str, Any] = {}
 
     def _args(self, query_name: str, parameters: Any) -> list[Any]:
-        # aiosql calls with keyword arguments only; process_sql recorded their order.
-        return [parameters[name] for name in self.var_sorted[query_name]]
+        # aiosql calls with keyword arguments only: put them in the order of $1, $2, ...
+        args: list[Any] = self.maybe_order_params(query_name, parameters)  # type: ignore[no-untyped-call]
+        return args
 
     async def _timed(self, query_name: str, call: Awaitable[T]) -> T:
         started = perf_counter()
@@ -60,16 +73,18 @@ class TimedAdapter(AsyncPGAdapter):
 
     async def select(
         self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any, record_class: Any = None
-    ) -> AsyncIterator[asyncpg.Record]:
+    ) -> AsyncIterator[msgspec.Struct]:
         args = self._args(query_name, parameters)
+        row_type = row_type_of(query_name)
         for row in await self._timed(query_name, conn.fetch(sql, *args)):
-            yield row
+            yield row_type(*row)
 
     async def select_one(
         self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any, record_class: Any = None
-    ) -> asyncpg.Record | None:
+    ) -> msgspec.Struct | None:
         args = self._args(query_name, parameters)
-        return await self._timed(query_name, conn.fetchrow(sql, *args))
+        row = await self._timed(query_name, conn.fetchrow(sql, *args))
+        return None if row is None else row_type_of(query_name)(*row)
 
     async def select_value(self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any) -> Any:
         args = self._args(query_name, parameters)
@@ -99,8 +114,25 @@ def load_queries() -> Any:
     return aiosql.from_path(SQL_DIR, cast(Any, TimedAdapter))
 
 
-queries: Any = load_queries()
-"""All named queries: `await queries.get_campaign_detail(conn, user_id=..., campaign_id=...)`."""
+raw_queries: Any = load_queries()
+"""The aiosql object itself, for tools that read a query's SQL or parameters (`raw_queries.x.sql`)."""
+
+queries = cast(Queries, raw_queries)
+"""All named queries, typed by service/query_types.py:
+`await queries.get_campaign_detail(conn, user_id=..., campaign_id=...)`."""
+
+
+def query_sql(name: str) -> str:
+    """A named query's SQL as it is sent, with $1, $2, ... in place of its :names."""
+    sql: str = getattr(raw_queries, name).sql
+    return sql
+
+
+def parameter_order(name: str) -> list[str]:
+    """A named query's parameter names in the order of $1, $2, ..."""
+    declared = getattr(raw_queries, name).parameters or []
+    order: list[str] = raw_queries.driver_adapter.maybe_order_params(name, {p: p for p in declared})
+    return order
 
 
 def configure_query_timing(settings: Settings) -> None:
@@ -156,7 +188,7 @@ async def warn_if_over_max_connections(pool: asyncpg.Pool, settings: Settings) -
     try:
         async with pool.acquire(timeout=settings.db_acquire_timeout_seconds) as conn:
             limit: int = await queries.max_connections(conn)
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except DATABASE_ERRORS as exc:
         log.warning("could not check max_connections at start-up (%s)", exc)
         return
     needed = connections_needed(settings)

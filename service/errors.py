@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import (
     HTTP_400_BAD_REQUEST,
     HTTP_409_CONFLICT,
+    HTTP_429_TOO_MANY_REQUESTS,
     HTTP_500_INTERNAL_SERVER_ERROR,
     HTTP_503_SERVICE_UNAVAILABLE,
 )
@@ -49,6 +50,15 @@ class Conflict(HTTPException):
     """409: a duplicate, or a state change that is no longer possible."""
 
     status_code = HTTP_409_CONFLICT
+
+
+class TooManyJobs(HTTPException):
+    """429: a per-user limit on starting jobs; Retry-After tells when to try again."""
+
+    status_code = HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail=detail, headers={"Retry-After": "60"})
 
 
 def _error_response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -157,7 +167,7 @@ EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     HTTPException: http_exception_handler,
     asyncpg.PostgresError: postgres_error_handler,
     # Pool exhaustion (acquire timeout), a lost connection, a refused connect.
-    TimeoutError: unavailable_handler,
+    # (TimeoutError is an OSError.)
     asyncpg.InterfaceError: unavailable_handler,
     OSError: unavailable_handler,
     Exception: internal_error_handler,

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from yoyo import get_backend, read_migrations
 
-from service.database import queries
+from service.database import raw_queries
 from service.paths import MIGRATIONS_DIR
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ def _locked(dsn: str, directory: Path) -> Iterator[tuple[Any, Any]]:
 
 def _invalid_indexes(backend: Any) -> list[str]:
     cursor = backend.connection.cursor()
-    cursor.execute(queries.list_invalid_indexes.sql)
+    cursor.execute(raw_queries.list_invalid_indexes.sql)
     return [row[0] for row in cursor.fetchall()]
 
 

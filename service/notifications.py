@@ -15,12 +15,18 @@ from typing import Any
 
 import asyncpg
 
-from service.database import connection_options
+from service.database import DATABASE_ERRORS, connection_options
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 2.0
+
+# The channels the SQL in sql/ notifies (pg_notify); the payload is a job id.
+JOB_PROGRESS_CHANNEL = "job_progress"
+"""A job changed (a step, a cancel, its end): event streams re-read it."""
+NEW_JOB_CHANNEL = "scraping_jobs"
+"""A job was created: idle workers look for work at once."""
 
 
 class Listener:
@@ -58,7 +64,7 @@ class Listener:
             lost = asyncio.Event()
             try:
                 conn = await asyncpg.connect(self._dsn, **connection_options(self._settings))
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("notification listener cannot connect (%s); retrying", exc)
                 await _sleep_unless(stop, RECONNECT_SECONDS)
                 continue
@@ -69,11 +75,11 @@ class Listener:
                 self.connected.set()
                 self._wake_everyone()
                 await _first(stop.wait(), lost.wait())
-            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            except DATABASE_ERRORS as exc:
                 log.warning("notification listener lost its connection (%s)", exc)
             finally:
                 self.connected.clear()
-                with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                with contextlib.suppress(*DATABASE_ERRORS):
                     await conn.close(timeout=2)
             if not stop.is_set():
                 await _sleep_unless(stop, RECONNECT_SECONDS)

@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_ROOT = PACKAGE_DIR.parent
 SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 DEFAULT_DATA_DIR = PROJECT_ROOT / ".data"

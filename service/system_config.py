@@ -17,7 +17,8 @@ from typing import Any, Literal, NamedTuple, get_args
 import asyncpg
 import msgspec
 
-from service.database import queries
+from service.database import DATABASE_ERRORS, queries
+from service.query_types import GetConfigEntryRow
 
 log = logging.getLogger(__name__)
 
@@ -138,28 +139,28 @@ class SystemConfig:
         try:
             async with self._pool.acquire() as conn:
                 row = await queries.get_config_entry(conn, category=category, key=key)
-        except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+        except DATABASE_ERRORS as exc:
             log.warning("could not read setting %s.%s (%s); using the last known value", category, key, exc)
             return cached.value if cached is not None else parse_value(setting.value_type, setting.default)
         value, hot = self._value_of(setting, row)
         self._cache[(category, key)] = _Cached(value, now + self._ttl if hot else math.inf)
         return value
 
-    def _value_of(self, setting: Setting, row: asyncpg.Record | None) -> tuple[Any, bool]:
+    def _value_of(self, setting: Setting, row: GetConfigEntryRow | None) -> tuple[Any, bool]:
         if row is None:
             return parse_value(setting.value_type, setting.default), True
-        if row["value_type"] != setting.value_type:
+        if row.value_type != setting.value_type:
             log.error(
                 "setting %s.%s is stored as %s but read as %s; using the default %s",
                 setting.category,
                 setting.key,
-                row["value_type"],
+                row.value_type,
                 setting.value_type,
                 setting.default,
             )
-            return parse_value(setting.value_type, setting.default), row["is_hot_reloadable"]
+            return parse_value(setting.value_type, setting.default), row.is_hot_reloadable
         try:
-            return parse_value(setting.value_type, row["value"]), row["is_hot_reloadable"]
+            return parse_value(setting.value_type, row.value), row.is_hot_reloadable
         except ValueError as exc:
             log.error(
                 "setting %s.%s has an unusable value (%s); using the default %s",
@@ -168,7 +169,7 @@ class SystemConfig:
                 exc,
                 setting.default,
             )
-            return parse_value(setting.value_type, setting.default), row["is_hot_reloadable"]
+            return parse_value(setting.value_type, setting.default), row.is_hot_reloadable
 
     def forget(self, category: str, key: str) -> None:
         """Drop a cached value, so this process sees a change it made itself at once."""

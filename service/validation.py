@@ -1,8 +1,20 @@
-"""Input rules that msgspec constraints cannot express (they need trimming first)."""
+"""Input rules that msgspec constraints cannot express: trimming first, whitelists, ids, instants.
 
+Each function returns the cleaned value or raises InvalidInput naming the
+field, so every refusal is a 400 with field details before any database work.
+"""
+
+import re
+from datetime import UTC, date, datetime, time
 from uuid import UUID
 
+from service.enumerations import PLATFORM_BY_SLUG, Platform
 from service.errors import InvalidInput
+
+KEYWORDS_MAX = 20
+KEYWORD_MAX_LENGTH = 100
+USERNAME_PATTERN = re.compile(r"[\w.-]{1,100}")
+REGION_PATTERN = re.compile(r"[A-Za-z]{2}")
 
 
 def clean_text(value: str, field: str, *, max_length: int) -> str:
@@ -28,3 +40,86 @@ def parse_id(value: str, field: str = "id") -> UUID:
         return UUID(value)
     except ValueError:
         raise InvalidInput(field, "must be a UUID") from None
+
+
+def clean_keywords(raw: list[str]) -> list[str]:
+    """Trimmed keywords without blanks or repeats (ignoring case); 1-20 of 1-100 characters."""
+    keywords: list[str] = []
+    seen: set[str] = set()
+    for word in (w.strip() for w in raw):
+        if not word:
+            continue
+        if len(word) > KEYWORD_MAX_LENGTH:
+            raise InvalidInput("keywords", f"each keyword must be at most {KEYWORD_MAX_LENGTH} characters")
+        if word.casefold() not in seen:
+            seen.add(word.casefold())
+            keywords.append(word)
+    if not keywords:
+        raise InvalidInput("keywords", "must contain at least one keyword")
+    if len(keywords) > KEYWORDS_MAX:
+        raise InvalidInput("keywords", f"must contain at most {KEYWORDS_MAX} keywords")
+    return keywords
+
+
+def clean_username(raw: str) -> str:
+    """A creator handle without its leading @."""
+    name = raw.strip().removeprefix("@")
+    if not USERNAME_PATTERN.fullmatch(name):
+        raise InvalidInput("targetUsername", "must be a handle of 1-100 letters, digits, '.', '_' or '-'")
+    return name
+
+
+def clean_region(raw: str) -> str:
+    region = raw.strip()
+    if not REGION_PATTERN.fullmatch(region):
+        raise InvalidInput("region", "must be a two-letter country code such as US")
+    return region.upper()
+
+
+def normalised_hashtag(text: str) -> str:
+    """`Summer`, `#summer` -> `#Summer` / `#summer` (the stored hashtags carry their #)."""
+    tag = text.strip()
+    if not tag.removeprefix("#"):
+        raise InvalidInput("hashtag", "must not be empty")
+    return tag if tag.startswith("#") else f"#{tag}"
+
+
+def checked_choice(value: str, field: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise InvalidInput(field, f"must be one of {', '.join(allowed)}")
+    return value
+
+
+def platform_name(value: str) -> Platform:
+    """`TikTok`, `tiktok` or `TIKTOK` -> `TikTok`."""
+    for slug, name in PLATFORM_BY_SLUG.items():
+        if value.lower() == slug:
+            return name
+    raise InvalidInput("platform", f"must be one of {', '.join(PLATFORM_BY_SLUG.values())}")
+
+
+def parse_instant(value: str, field: str, *, end_of_day: bool = False) -> datetime:
+    """An ISO 8601 date or date-time; without an offset it is UTC. A bare date means the
+    start of that day, or its end with `end_of_day` (so that `createdTo=2026-01-31` includes the 31st)."""
+    text = value.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(field, "must be an ISO 8601 date or date-time, such as 2026-01-31T12:00:00Z") from None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)
+
+
+def search_of(keywords: list[str] | None, target_username: str | None) -> tuple[str, list[str] | None, str | None]:
+    """The search type a job body asks for ("keyword" or "similar"), with its cleaned keywords or username."""
+    has_keywords = keywords is not None and any(w.strip() for w in keywords)
+    has_username = target_username is not None and bool(target_username.strip())
+    if has_keywords and has_username:
+        raise InvalidInput("body", "must give keywords or targetUsername, not both")
+    if has_username:
+        return "similar", None, clean_username(target_username or "")
+    if keywords is None:
+        raise InvalidInput("body", "must give keywords (keyword campaigns) or targetUsername (similar campaigns)")
+    return "keyword", clean_keywords(keywords), None

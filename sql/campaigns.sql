@@ -3,6 +3,8 @@
 
 -- name: create_campaign(user_id, name, description, search_type)$
 -- Insert a draft campaign and return it as API JSON text.
+-- nullable: description
+-- not null
 INSERT INTO campaigns AS c (user_id, name, description, search_type)
 VALUES (:user_id, :name, :description, :search_type)
 RETURNING api_campaign(c)::text;
@@ -18,6 +20,8 @@ RETURNING api_campaign(c)::text;
 -- Index: campaigns_user_created_idx (the keyset comparison is an index condition);
 -- the latest job and the active-job filter use scraping_jobs_campaign_created_idx;
 -- campaign_counts_pkey for the total.
+-- one row
+-- not null: campaigns, has_more, total
 WITH lookahead AS (
     SELECT
         c AS campaign,
@@ -125,6 +129,7 @@ WHERE c.id = :campaign_id AND c.user_id = :user_id;
 -- Change the given fields of a user's campaign (NULL name or status: unchanged;
 -- description changes only when :set_description, so it can be cleared).
 -- Returns the campaign as API JSON text, or NULL when absent or not the user's.
+-- nullable: description
 UPDATE campaigns AS c
 SET
     name = coalesce(:name, c.name),
@@ -145,6 +150,7 @@ RETURNING id;
 -- Campaign counts by status, and per campaign its job count, average results
 -- and latest job time, most recently active first, as API JSON text.
 -- Index: campaigns_user_created_idx, scraping_jobs_campaign_created_idx.
+-- not null
 SELECT jsonb_build_object(
     'byStatus', (
         SELECT

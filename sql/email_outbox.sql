@@ -10,6 +10,7 @@
 -- name: claim_due_email(email_type, lease_seconds)^
 -- Take one email that is due: scheduled and past its retry time, or claimed by a
 -- worker whose lease ran out before it started transmitting.
+-- not null: user_id, attempt
 UPDATE user_profiles AS p
 SET
     email_schedule_status = jsonb_set(
@@ -128,6 +129,7 @@ WHERE
 -- name: fail_interrupted_emails(email_type)$
 -- Emails whose worker stopped while transmitting may or may not have been
 -- delivered; they are marked failed, never retried. Returns how many.
+-- not null
 WITH interrupted AS (
     UPDATE user_profiles AS p
     SET

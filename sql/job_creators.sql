@@ -15,6 +15,8 @@
 -- Index: found_creators_followers_idx, found_creators_engagement_idx (the page
 -- starts at the previous page's last value; a followers range bounds the scan);
 -- scraping_results_job_page_key for the page's entries.
+-- nullable: min_followers, max_followers, has_email, hashtag, after_key
+-- not null: creators, has_more
 WITH job AS (
     SELECT id FROM scraping_jobs
     WHERE id = :job_id AND user_id = :user_id
@@ -101,6 +103,7 @@ FROM job;
 -- through a server-side cursor (the handler has checked the job is the user's).
 -- Index: found_creators_followers_idx, found_creators_engagement_idx,
 -- scraping_results_job_page_key.
+-- nullable: min_followers, max_followers, has_email, hashtag
 SELECT
     c.followers,
     c.engagement_rate,

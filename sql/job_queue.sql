@@ -11,6 +11,7 @@
 -- worker slot still holds after a failed step) and whose retry time, if any,
 -- has come, and mark it processing under this worker's lease; run_id names the
 -- worker slot working on it (host:pid:process-tag/slot).
+-- not null: id, platform, region, target_results, cursor, processed_runs, processed_results, attempts, notified
 WITH claimed AS (
     UPDATE scraping_jobs AS j
     SET
@@ -59,6 +60,8 @@ FROM claimed;
 -- :stop_reason is given (target_reached, no_more_results, budget_exhausted).
 -- Returns the job's new counters, or no row when the job is no longer this
 -- worker's at this page (lease lost, cancelled, timed out): then nothing is written.
+-- nullable: next_provider_cursor, stop_reason
+-- not null: status, cursor, processed_runs, processed_results, notified
 WITH advanced AS (
     UPDATE scraping_jobs AS j
     SET
@@ -180,6 +183,7 @@ WHERE id = :job_id AND locked_by = :worker_id;
 -- name: sweep_timed_out_jobs()$
 -- End every unfinished job whose timeout_at has passed, held by a worker or
 -- not. Returns how many.
+-- not null
 WITH timed_out AS (
     UPDATE scraping_jobs AS j
     SET
@@ -197,6 +201,7 @@ SELECT count(*) FROM (SELECT pg_notify('job_progress', id::text) FROM timed_out)
 
 -- name: count_unfinished_jobs()$
 -- Jobs still pending or processing (operations and benchmarks). Index: scraping_jobs_unfinished_idx.
+-- not null
 SELECT count(*) FROM scraping_jobs
 WHERE status IN ('pending', 'processing');
 

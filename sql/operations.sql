@@ -2,10 +2,12 @@
 
 -- name: list_applied_migrations()
 -- Ids of the migrations yoyo has applied (fails if yoyo never ran here).
+-- not null
 SELECT migration_id FROM _yoyo_migration;
 
 -- name: list_invalid_indexes()
 -- Indexes left INVALID by a failed concurrent build (checked after migrating).
+-- not null
 SELECT indexrelid::regclass::text AS index_name
 FROM pg_index
 INNER JOIN pg_class AS c ON pg_index.indexrelid = c.oid
@@ -15,4 +17,5 @@ ORDER BY index_name;
 
 -- name: max_connections()$
 -- The server's connection limit, to check the pools against at start-up.
+-- not null
 SELECT current_setting('max_connections')::integer;

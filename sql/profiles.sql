@@ -5,6 +5,7 @@
 -- Create the profile (scheduling its welcome email) or update its names, in one
 -- statement, so two concurrent first calls still make one profile and one email.
 -- An email from the token replaces the cached one; without it the cached one stays.
+-- nullable: email
 INSERT INTO user_profiles AS p (user_id, full_name, business_name, email, onboarding_step, email_schedule_status)
 VALUES (
     :user_id,
@@ -52,6 +53,7 @@ WHERE p.user_id = :user_id;
 -- Newest profiles whose email of this type exists (NULL status) or is in this
 -- status, as the API's {"profiles": [...]} JSON text. The single @> condition is
 -- served by user_profiles_email_status_gin in generic plans too.
+-- not null
 SELECT
     json_build_object(
         'profiles', coalesce(json_agg(api_profile(p) ORDER BY p.created_at DESC, p.id DESC), '[]')

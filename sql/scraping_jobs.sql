@@ -16,6 +16,8 @@ SELECT pg_advisory_xact_lock(hashtextextended('scraping_jobs:' || :user_id, 0));
 -- type, the job as API JSON text (NULL when not created) and which limit
 -- refused it; no row when the campaign is not the user's.
 -- Index: campaigns_pkey, scraping_jobs_user_created_idx (the counts).
+-- nullable: keywords, target_username
+-- not null: search_type, woken
 WITH campaign AS (
     SELECT
         id,
@@ -119,6 +121,7 @@ WHERE j.id = :job_id AND j.user_id = :user_id;
 -- Cancel a user's unfinished job; the worker's next step finds it cancelled and
 -- writes nothing more. Returns the status the job had and, when it was
 -- cancelled here, the job as API JSON text; no row when absent or not the user's.
+-- not null: previous_status, notified
 WITH target AS (
     SELECT
         id,
@@ -151,6 +154,8 @@ FROM target;
 -- Delete the finished jobs of one status created before the cutoff, with their
 -- results, and count both. Runs as one statement: the results go first in a
 -- sibling CTE, so the cascade from the jobs finds nothing left to do.
+-- one row
+-- not null
 WITH cutoff AS (
     SELECT now() - make_interval(days => :older_than_days::integer) AS at
 ),
@@ -183,6 +188,8 @@ SELECT
 -- jobs, in one statement. Ties are broken newest first. Only the sort keys of
 -- the matching jobs are kept while sorting; whole rows are read for the page.
 -- Index: scraping_jobs_user_created_idx (the user's jobs), then the primary key.
+-- one row
+-- not null
 WITH matching AS (
     SELECT
         j.id,
@@ -239,6 +246,7 @@ SELECT
 -- name: search_jobs_by_keyword(user_id, keyword, page_size)$
 -- A user's newest jobs that have :keyword among their keywords, ignoring case,
 -- as the API's {"jobs": [...]} JSON text. Index: scraping_jobs_keywords_gin.
+-- not null
 SELECT
     json_build_object(
         'jobs',
@@ -256,6 +264,7 @@ FROM (
 -- Average, total and largest processed results, and counts by status and by
 -- platform, over a user's jobs, in one pass, as API JSON text.
 -- Index: scraping_jobs_user_created_idx.
+-- not null
 SELECT
     jsonb_build_object(
         'avgResults', coalesce(round(avg(j.processed_results), 2), 0),

@@ -5,15 +5,15 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from service.database import queries
+from service.database import parameter_order, query_sql
 
 
 async def plan_of(conn: asyncpg.Connection | PoolConnectionProxy, name: str, **params: Any) -> str:
     """The text plan of named query `name` with `params` (a generic plan, as prepared statements get)."""
-    query = getattr(queries, name)
-    order = queries.driver_adapter.var_sorted[name]
+    sql = query_sql(name)
+    order = parameter_order(name)
     async with conn.transaction():
         await conn.execute("SET LOCAL enable_seqscan = off")
         await conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        rows = await conn.fetch(f"EXPLAIN {query.sql}", *[params[p] for p in order])
+        rows = await conn.fetch(f"EXPLAIN {sql}", *[params[p] for p in order])
     return "\n".join(row[0] for row in rows)

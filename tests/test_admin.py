@@ -92,7 +92,7 @@ async def signed_up(pool: asyncpg.Pool, email_status: str | None) -> str:
             claim = await queries.claim_due_email(conn, email_type="welcome", lease_seconds=30)
             assert claim is not None
             await queries.mark_email_failed(
-                conn, user_id=claim["user_id"], email_type="welcome", attempt=claim["attempt"], error="test"
+                conn, user_id=claim.user_id, email_type="welcome", attempt=claim.attempt, error="test"
             )
     return user_id
 

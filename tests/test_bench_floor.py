@@ -10,14 +10,14 @@ from bench.dataset import dataset
 from bench.explain_queries import explain
 from bench.loadgen import HttpRequest, percentile, pgbench_script
 from bench.routes import NO_CREATOR_FILTERS, first_campaigns_page
-from service.database import queries
+from service.database import parameter_order, query_sql
 
 
 def test_the_script_is_the_named_query_with_pgbench_variables() -> None:
     arguments = {"user_id": "bench_user_7", "keyword": "fitness", "page_size": 20}
     script, variables = pgbench_script("search_jobs_by_keyword", arguments, "s3")
-    order = queries.driver_adapter.var_sorted["search_jobs_by_keyword"]
-    expected = re.sub(r"\$(\d+)\b", lambda m: f":s3_{order[int(m.group(1)) - 1]}", queries.search_jobs_by_keyword.sql)
+    order = parameter_order("search_jobs_by_keyword")
+    expected = re.sub(r"\$(\d+)\b", lambda m: f":s3_{order[int(m.group(1)) - 1]}", query_sql("search_jobs_by_keyword"))
     assert script == expected
     assert variables == {"s3_user_id": "bench_user_7", "s3_keyword": "fitness", "s3_page_size": "20"}
 
@@ -55,5 +55,5 @@ async def test_the_index_list_reads_generic_plans_without_the_statement(dsn: str
     assert plan.startswith("duration: ")
     assert "found_creators_followers_idx" in plan
     assert "$2" in plan, "a generic plan, as the service's prepared statements get"
-    assert "-- noqa: AM09" in queries.export_job_creators.sql
+    assert "-- noqa: AM09" in query_sql("export_job_creators")
     assert "-- noqa" not in plan, "the statement (its comments can name indexes) is not part of the plan"

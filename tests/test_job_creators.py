@@ -12,9 +12,9 @@ import pytest
 from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
-from service.api.jobs import EXPORT_BATCH_ROWS, creator_csv
+from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, creator_csv
 from service.csv_export import COLUMNS, cell, csv_chunk, csv_header, neutralise
-from tests.factories import create_campaign, fixtures
+from tests.factories import add_job, create_campaign, fixtures
 from tests.plans import plan_of
 
 Client = AsyncTestClient[Any]
@@ -81,18 +81,7 @@ async def store_job(
 ) -> UUID:
     """A completed job of a new campaign of the caller, its pages stored in `order` (page order by default)."""
     campaign = await create_campaign(client, auth)
-    async with pool.acquire() as conn:
-        job_id: UUID = await fixtures.insert_job_fixture(
-            conn,
-            user_id=campaign["userId"],
-            campaign_id=campaign["id"],
-            keywords=["x"],
-            status="completed",
-            processed_results=sum(map(len, pages)),
-        )
-        for page in range(len(pages)) if order is None else order:
-            await fixtures.insert_result_fixture(conn, job_id=job_id, page=page, creators=pages[page])
-    return job_id
+    return UUID(await add_job(pool, campaign, keywords=["x"], pages=pages, page_order=order))
 
 
 async def handles(client: Client, auth: dict[str, str], job: str, **params: Any) -> list[str]:
@@ -220,7 +209,8 @@ async def test_a_large_export_streams_in_batches_from_a_cursor(
 ) -> None:
     pages = [[creator(f"c{page}_{i}", page * 100 + i, views=100, likes=i) for i in range(50)] for page in range(60)]
     job_id = await store_job(client, auth, pool, pages)
-    export = creator_csv(State({"pool": pool, "acquire_timeout": 5.0}), job_id, dict.fromkeys(FILTERS), "followers")
+    no_filters = CreatorFilters(min_followers=None, max_followers=None, has_email=None, hashtag=None)
+    export = creator_csv(State({"pool": pool, "acquire_timeout": 5.0}), job_id, no_filters, "followers")
     assert await anext(export) == csv_header()
     first_batch = await anext(export)
     assert first_batch.count(b"\r\n") == EXPORT_BATCH_ROWS, "rows come in batches from the server-side cursor"

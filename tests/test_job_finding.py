@@ -8,16 +8,17 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service.api.job_queries import parse_instant
-from service.api.jobs import JobPage, JobStats
+from service.api.job_shapes import JobPage, JobStats
+from service.enumerations import Platform
 from service.errors import InvalidInput
-from tests.factories import create_campaign, fixtures
+from service.validation import parse_instant
+from tests.factories import add_job, create_campaign
 
 Client = AsyncTestClient[Any]
 DAY = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 # name: (campaign, keywords, platform, status, processed results, progress, days after DAY)
-JOBS = {
+JOBS: dict[str, tuple[int, list[str], Platform, str, int, int, int]] = {
     "a": (0, ["Summer Fashion", "linen"], "TikTok", "completed", 100, 100, 0),
     "b": (0, ["fitness"], "Instagram", "error", 40, 40, 1),
     "c": (1, ["summer fashion"], "YouTube", "processing", 60, 60, 2),
@@ -31,21 +32,17 @@ async def jobs(client: Client, auth: dict[str, str], user_id: str, pool: asyncpg
     """The JOBS above for the test's user; returns their ids and the campaign ids."""
     campaigns = [(await create_campaign(client, auth, name=f"c{i}"))["id"] for i in range(2)]
     ids = {}
-    async with pool.acquire() as conn:
-        for name, (campaign, keywords, platform, status, results, progress, days) in JOBS.items():
-            ids[name] = str(
-                await fixtures.insert_job_row(
-                    conn,
-                    user_id=user_id,
-                    campaign_id=campaigns[campaign],
-                    keywords=keywords,
-                    platform=platform,
-                    status=status,
-                    processed_results=results,
-                    progress=progress,
-                    created_at=DAY + timedelta(days=days),
-                )
-            )
+    for name, (campaign, keywords, platform, status, results, progress, days) in JOBS.items():
+        ids[name] = await add_job(
+            pool,
+            {"userId": user_id, "id": campaigns[campaign]},
+            keywords=keywords,
+            platform=platform,
+            status=status,
+            processed_results=results,
+            progress=progress,
+            created_at=DAY + timedelta(days=days),
+        )
     return {"ids": ids, "campaigns": campaigns}
 
 

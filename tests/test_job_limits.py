@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import msgspec
@@ -12,6 +13,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.auth import TokenVerifier
 from service.database import create_pool, queries
+from service.query_types import CreateJobRow
 from service.settings import Settings
 from tests.factories import fixtures
 
@@ -104,12 +106,12 @@ async def test_a_launch_waiting_on_another_counts_the_job_it_committed(module_da
             for i in range(2)
         ]
 
-        async def launch_in(conn: Any, campaign: str) -> asyncpg.Record:
+        async def launch_in(conn: Any, campaign: str) -> CreateJobRow | None:
             await queries.lock_job_creation(conn, user_id=user_id)
-            row: asyncpg.Record = await queries.create_job(
+            row = await queries.create_job(
                 conn,
                 user_id=user_id,
-                campaign_id=campaign,
+                campaign_id=UUID(campaign),
                 search_type="keyword",
                 platform="TikTok",
                 keywords=["x"],
@@ -124,9 +126,11 @@ async def test_a_launch_waiting_on_another_counts_the_job_it_committed(module_da
 
         first_tx = first.transaction()
         await first_tx.start()
-        assert (await launch_in(first, campaigns[0]))["refused"] is None
+        first_row = await launch_in(first, campaigns[0])
+        assert first_row is not None
+        assert first_row.refused is None
 
-        async def racing() -> asyncpg.Record:
+        async def racing() -> CreateJobRow | None:
             async with second.transaction():
                 return await launch_in(second, campaigns[1])
 
@@ -134,7 +138,9 @@ async def test_a_launch_waiting_on_another_counts_the_job_it_committed(module_da
         await asyncio.sleep(0.3)
         assert not waiting.done(), "the second launch waits for the first"
         await first_tx.commit()
-        assert (await waiting)["refused"] == "active_jobs"
+        second_row = await waiting
+        assert second_row is not None
+        assert second_row.refused == "active_jobs"
     finally:
         await pool.release(first)
         await pool.release(second)

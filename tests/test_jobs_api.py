@@ -10,7 +10,7 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service.api.jobs import CleanupReport, JobDetail
+from service.api.job_shapes import CleanupReport, JobDetail
 from service.api.shapes import Job
 from tests.conftest import TokenFactory
 from tests.factories import add_job, create_campaign, fixtures, snapshot

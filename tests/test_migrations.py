@@ -148,13 +148,16 @@ async def test_kept_counts_and_creators_start_from_the_rows_already_there(empty_
                 conn, user_id=user_id, name=name, description=None, search_type="keyword"
             )
         await fixtures.complete_campaigns_named(conn, name="b")
-        job_id = await fixtures.insert_job_fixture(
+        job_id = await fixtures.insert_job_row(
             conn,
             user_id="u2",
             campaign_id=json.loads(campaign)["id"],
             keywords=json.dumps(["x"]),
+            platform="TikTok",
             status="completed",
             processed_results=3,
+            progress=100,
+            created_at=None,
         )
         # A bare connection: JSON goes in as text.
         seen = [{"creator": {"handle": h, "followers": f}, "platform": "TikTok"} for h, f in [("a", 1), ("b", 2)]]
@@ -168,8 +171,16 @@ async def test_kept_counts_and_creators_start_from_the_rows_already_there(empty_
             assert [dict(row) async for row in fixtures.campaign_count_drift(conn, user_id=user_id)] == []
         assert [row async for row in fixtures.found_creators_drift(conn, job_id=job_id)] == []
         assert await fixtures.count_found_creators(conn, job_id=job_id) == 2
-        newest_first = {"before_created_at": None, "before_id": None, "page_size": 1, "skip": 0}
-        page = await queries.list_campaigns_page(conn, user_id="u1", status=None, active_only=False, **newest_first)
-        assert page["total"] == 3
+        page = await queries.list_campaigns_page(
+            conn,
+            user_id="u1",
+            status=None,
+            active_only=False,
+            before_created_at=None,
+            before_id=None,
+            page_size=1,
+            skip=0,
+        )
+        assert page.total == 3
     finally:
         await conn.close()

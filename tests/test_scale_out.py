@@ -17,7 +17,7 @@ from service.auth import TokenVerifier
 from service.database import create_pool, queries
 from service.settings import Settings
 from tests.conftest import SECRET
-from tests.factories import fixtures
+from tests.factories import fixtures, launch_job
 from tests.processes import child_env, running_service, worker_process
 
 JOBS = 30
@@ -44,22 +44,10 @@ async def test_two_worker_processes_share_the_jobs_and_do_none_twice(db: asyncpg
             campaign = msgspec.json.decode(
                 await queries.create_campaign(conn, user_id=user_id, name="c", description=None, search_type="keyword")
             )
-            for i in range(JOBS):
-                row = await queries.create_job(
-                    conn,
-                    user_id=user_id,
-                    campaign_id=campaign["id"],
-                    search_type="keyword",
-                    platform="TikTok",
-                    keywords=["street style", f"k{i}"],
-                    target_username=None,
-                    region="US",
-                    target_results=60,
-                    timeout_seconds=600,
-                    max_active_jobs=1000,
-                    max_jobs_per_minute=1000,
-                )
-                job_ids.append(msgspec.json.decode(row["job"])["id"])
+        for i in range(JOBS):
+            job_ids.append(
+                await launch_job(db, user_id, campaign["id"], keywords=["street style", f"k{i}"], target_results=60)
+            )
 
         async def all_done() -> list[Any]:
             async with db.acquire() as conn:

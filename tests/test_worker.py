@@ -16,13 +16,14 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.auth import TokenVerifier
 from service.database import create_pool, queries
+from service.enumerations import Platform
 from service.providers.base import Page, ProviderError, SearchSpec
 from service.providers.simulated import PLATFORMS, SimulatedProvider, total_results
 from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.jobs import Progress, plan_step
 from service.worker.runner import TimeoutSweep, Worker
-from tests.factories import fixtures
+from tests.factories import fixtures, launch_job
 from tests.processes import worker_process
 
 Job = dict[str, Any]
@@ -61,28 +62,14 @@ async def db(module_database: str, worker_settings: Settings) -> AsyncIterator[a
 KEYWORDS = ["street style"]
 
 
-async def new_job(pool: asyncpg.Pool, *, target: int = 100, platform: str = "TikTok") -> str:
+async def new_job(pool: asyncpg.Pool, *, target: int = 100, platform: Platform = "TikTok") -> str:
     """A pending keyword job of a new user, created with the service's own queries."""
     user_id = f"user_{uuid.uuid4().hex}"
     async with pool.acquire() as conn:
         campaign = msgspec.json.decode(
             await queries.create_campaign(conn, user_id=user_id, name="c", description=None, search_type="keyword")
         )
-        row = await queries.create_job(
-            conn,
-            user_id=user_id,
-            campaign_id=campaign["id"],
-            search_type="keyword",
-            platform=platform,
-            keywords=KEYWORDS,
-            target_username=None,
-            region="US",
-            target_results=target,
-            timeout_seconds=600,
-            max_active_jobs=1_000_000,
-            max_jobs_per_minute=1_000_000,
-        )
-    return str(msgspec.json.decode(row["job"])["id"])
+    return await launch_job(pool, user_id, campaign["id"], keywords=KEYWORDS, platform=platform, target_results=target)
 
 
 async def job_of(pool: asyncpg.Pool, job_id: str) -> Job:
@@ -90,6 +77,7 @@ async def job_of(pool: asyncpg.Pool, job_id: str) -> Job:
     async with pool.acquire() as conn:
         owner = await fixtures.job_owner(conn, job_id=job_id)
         detail = await queries.get_job_detail(conn, user_id=owner, job_id=uuid.UUID(job_id))
+    assert detail is not None
     job: Job = msgspec.json.decode(detail)
     return job
 
@@ -240,7 +228,8 @@ async def test_a_job_cancelled_mid_run_gets_nothing_more(db: asyncpg.Pool, worke
         async with db.acquire() as conn:
             owner = await fixtures.job_owner(conn, job_id=job_id)
             cancelled = await queries.cancel_job(conn, user_id=owner, job_id=uuid.UUID(job_id))
-        assert cancelled["previous_status"] == "processing"
+        assert cancelled is not None
+        assert cancelled.previous_status == "processing"
         pages_at_cancel = await pages_of(db, job_id)
         await asyncio.sleep(0.3)
     assert await pages_of(db, job_id) == pages_at_cancel
@@ -254,7 +243,8 @@ async def test_jobs_past_their_time_limit_are_swept(db: asyncpg.Pool) -> None:
     held = await new_job(db)
     async with db.acquire() as conn:
         claimed = await queries.claim_next_job(conn, worker_id="a-worker-that-hangs", lease_seconds=600)
-        assert str(claimed["id"]) == waiting  # oldest first
+        assert claimed is not None
+        assert str(claimed.id) == waiting  # oldest first
         await fixtures.expire_job(conn, job_id=waiting)
         await fixtures.expire_job(conn, job_id=held)
     assert await TimeoutSweep(db).step() is False

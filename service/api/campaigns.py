@@ -12,13 +12,11 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from service.api.shapes import (
     Campaign,
-    CampaignStatus,
     Job,
     Message,
     PageNumber,
     PageSize,
     Result,
-    SearchType,
     Shape,
     documented,
     errors,
@@ -26,6 +24,7 @@ from service.api.shapes import (
 )
 from service.auth import AuthRequest
 from service.database import connection, queries, transaction
+from service.enumerations import CampaignStatus, SearchType
 from service.errors import InvalidInput
 from service.pagination import KeysetCursor, decode_cursor, encode_cursor, page_count
 from service.validation import clean_optional_text, clean_text, parse_id
@@ -163,15 +162,15 @@ class CampaignController(Controller):
                 skip=0 if keyset else (page - 1) * limit,
             )
         pagination = Pagination(
-            total=row["total"], pages=page_count(row["total"], limit), current_page=current_page, limit=limit
+            total=row.total, pages=page_count(row.total, limit), current_page=current_page, limit=limit
         )
         if keyset:
             pagination.next_cursor = (
-                encode_cursor(KeysetCursor(row["last_created_at"], row["last_id"], current_page + 1))
-                if row["has_more"]
+                encode_cursor(KeysetCursor(row.last_created_at, row.last_id, current_page + 1))
+                if row.has_more and row.last_created_at is not None and row.last_id is not None
                 else None
             )
-        return CampaignPageOut(campaigns=msgspec.Raw(row["campaigns"].encode()), pagination=pagination)
+        return CampaignPageOut(campaigns=msgspec.Raw(row.campaigns.encode()), pagination=pagination)
 
     @get("/stats", responses={**documented(200, CampaignStats, "Campaign statistics"), **errors()})
     async def campaign_stats(self, request: AuthRequest, state: State) -> Response[bytes]:

@@ -1,250 +1,47 @@
-"""Scraping jobs: launch a search, read a job with its results, cancel it, follow it live."""
+"""Scraping jobs: read a job with its results, list and search them, cancel one, follow it live, export it."""
 
-import asyncio
-import re
-from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-import asyncpg
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
-from litestar.exceptions import ClientException, HTTPException, NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
-from litestar.status_codes import HTTP_429_TOO_MANY_REQUESTS
+from litestar.response import ServerSentEvent, Stream
 
-from service.api.job_queries import (
-    PLATFORM_NAMES,
-    SORT_COLUMNS,
-    SORT_ORDERS,
+from service.api.job_shapes import (
+    CleanupReport,
+    CleanupRequest,
+    CreatorPage,
+    CreatorPageOut,
+    JobAction,
+    JobDetail,
+    JobList,
+    JobPage,
+    JobPageOut,
+    JobPagination,
+    JobStats,
+)
+from service.api.shapes import Job, PageNumber, PageSize, documented, errors, json_response
+from service.api.streams import CreatorFilters, creator_csv, progress_events
+from service.auth import AuthRequest, admin_only
+from service.database import connection, queries, transaction
+from service.enumerations import JobStatus
+from service.errors import Conflict, InvalidInput
+from service.pagination import CreatorCursor, decode_creator_cursor, encode_token, page_count
+from service.validation import (
+    KEYWORD_MAX_LENGTH,
     checked_choice,
+    clean_text,
+    normalised_hashtag,
+    parse_id,
     parse_instant,
     platform_name,
 )
-from service.api.shapes import (
-    Job,
-    JobStatus,
-    PageNumber,
-    PageSize,
-    Result,
-    Shape,
-    documented,
-    errors,
-    json_response,
-)
-from service.auth import AuthRequest, admin_only
-from service.csv_export import csv_chunk, csv_header
-from service.database import connection, queries, transaction
-from service.errors import Conflict, InvalidInput
-from service.pagination import CreatorCursor, decode_creator_cursor, encode_token, page_count
-from service.validation import clean_text, parse_id
 
-JOB_PROGRESS_CHANNEL = "job_progress"
-KEYWORDS_MAX = 20
-KEYWORD_MAX_LENGTH = 100
-USERNAME_PATTERN = re.compile(r"[\w.-]{1,100}")
-REGION_PATTERN = re.compile(r"[A-Za-z]{2}")
-FINISHED = frozenset({"completed", "error", "cancelled", "timeout"})
-# How long an event stream waits for a notification before it looks anyway
-# (and sends a keep-alive comment when nothing changed).
-EVENTS_POLL_SECONDS = 10.0
-
-PlatformSlug = Literal["tiktok", "instagram", "youtube"]
-RawText = Annotated[str, msgspec.Meta(max_length=1_000)]
-
-
-class JobCreate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    campaign_id: RawText
-    keywords: Annotated[list[RawText], msgspec.Meta(max_length=200)] | None = None
-    target_username: RawText | None = None
-    target_results: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
-    region: RawText = "US"
-
-
-class JobAction(msgspec.Struct, forbid_unknown_fields=True):
-    action: str
-
-
-class CleanupRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    status: Literal["completed", "error", "cancelled", "timeout"]
-    older_than_days: Annotated[int, msgspec.Meta(ge=0, le=36_500)]
-
-
-class CleanupReport(Shape):
-    deleted_jobs: int
-    deleted_results: int
-    cutoff_date: datetime
-
-
-class Aggregations(Shape):
-    total_results: int
-    total_creators: int
-    average_creators_per_result: float
-
-
-class JobDetail(Job):
-    results: list[Result]
-    aggregations: Aggregations
-
-
-class JobPagination(Shape):
-    total: int
-    pages: int
-    current_page: int
-    limit: int
-
-
-class JobPage(Shape):
-    jobs: list[Job]
-    pagination: JobPagination
-
-
-class JobPageOut(msgspec.Struct):
-    """JobPage as sent: the jobs array is PostgreSQL's JSON text."""
-
-    jobs: msgspec.Raw
-    pagination: JobPagination
-
-
-class JobList(Shape):
-    jobs: list[Job]
-
-
-class JobStats(Shape):
-    avg_results: float
-    total_results: int
-    max_results: int
-    by_status: dict[str, int]
-    by_platform: dict[str, int]
-
-
-class CreatorPage(Shape):
-    creators: list[dict[str, Any]]
-    next_cursor: str | None
-
-
-class CreatorPageOut(msgspec.Struct, rename="camel"):
-    """CreatorPage as sent: the creators array is PostgreSQL's JSON text."""
-
-    creators: msgspec.Raw
-    next_cursor: str | None
-
-
-class _StatusOnly(msgspec.Struct):
-    status: str
-
-
-def clean_keywords(raw: list[str]) -> list[str]:
-    """Trimmed keywords without blanks or repeats (ignoring case); 1-20 of 1-100 characters."""
-    keywords: list[str] = []
-    seen: set[str] = set()
-    for word in (w.strip() for w in raw):
-        if not word:
-            continue
-        if len(word) > KEYWORD_MAX_LENGTH:
-            raise InvalidInput("keywords", f"each keyword must be at most {KEYWORD_MAX_LENGTH} characters")
-        if word.casefold() not in seen:
-            seen.add(word.casefold())
-            keywords.append(word)
-    if not keywords:
-        raise InvalidInput("keywords", "must contain at least one keyword")
-    if len(keywords) > KEYWORDS_MAX:
-        raise InvalidInput("keywords", f"must contain at most {KEYWORDS_MAX} keywords")
-    return keywords
-
-
-def clean_username(raw: str) -> str:
-    """A creator handle without its leading @."""
-    name = raw.strip().removeprefix("@")
-    if not USERNAME_PATTERN.fullmatch(name):
-        raise InvalidInput("targetUsername", "must be a handle of 1-100 letters, digits, '.', '_' or '-'")
-    return name
-
-
-def clean_region(raw: str) -> str:
-    region = raw.strip()
-    if not REGION_PATTERN.fullmatch(region):
-        raise InvalidInput("region", "must be a two-letter country code such as US")
-    return region.upper()
-
-
-def search_of(data: JobCreate) -> tuple[str, list[str] | None, str | None]:
-    """The search type the body asks for, with its cleaned keywords or username."""
-    has_keywords = data.keywords is not None and any(w.strip() for w in data.keywords)
-    has_username = data.target_username is not None and bool(data.target_username.strip())
-    if has_keywords and has_username:
-        raise InvalidInput("body", "must give keywords or targetUsername, not both")
-    if has_username:
-        return "similar", None, clean_username(data.target_username or "")
-    if data.keywords is None:
-        raise InvalidInput("body", "must give keywords (keyword campaigns) or targetUsername (similar campaigns)")
-    return "keyword", clean_keywords(data.keywords or []), None
-
-
-class TooManyJobs(HTTPException):
-    """429: a per-user limit on starting jobs; Retry-After tells when to try again."""
-
-    status_code = HTTP_429_TOO_MANY_REQUESTS
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail=detail, headers={"Retry-After": "60"})
-
-
-class ScrapingController(Controller):
-    path = "/api/scraping"
-    tags = ["jobs"]  # noqa: RUF012 (Litestar reads these class attributes)
-
-    @post("/{platform:str}", responses={**documented(201, Job, "The new pending job"), **errors(400, 404, 413, 429)})
-    async def create_job(
-        self, request: AuthRequest, state: State, platform: FromPath[PlatformSlug], data: JSONBody[JobCreate]
-    ) -> Response[bytes]:
-        """Launch a search in one of the caller's campaigns; a worker starts on it within moments."""
-        campaign_id = parse_id(data.campaign_id, "campaignId")
-        search_type, keywords, username = search_of(data)
-        region = clean_region(data.region)
-        timeout = await state.config.duration("timeouts", "standard_job_timeout")
-        max_active = int(await state.config.number("api_limits", "max_active_jobs_per_user"))
-        max_per_minute = int(await state.config.number("api_limits", "max_jobs_per_minute"))
-        async with transaction(state) as tx:
-            await queries.lock_job_creation(tx, user_id=request.user.user_id)
-            row = await queries.create_job(
-                tx,
-                user_id=request.user.user_id,
-                campaign_id=campaign_id,
-                search_type=search_type,
-                platform=PLATFORM_NAMES[platform],
-                keywords=keywords,
-                target_username=username,
-                region=region,
-                target_results=data.target_results,
-                timeout_seconds=timeout.total_seconds(),
-                max_active_jobs=max_active,
-                max_jobs_per_minute=max_per_minute,
-            )
-        if row is None:
-            raise NotFoundException("Campaign not found")
-        if row["refused"] == "active_jobs":
-            raise TooManyJobs(f"You already have {max_active} searches running; wait for one to finish or cancel one")
-        if row["refused"] == "rate":
-            raise TooManyJobs(f"You can start at most {max_per_minute} searches a minute; try again shortly")
-        if row["job"] is None:
-            wanted = "keywords" if row["search_type"] == "keyword" else "a targetUsername"
-            raise InvalidInput("body", f"this is a {row['search_type']} campaign: its jobs take {wanted}")
-        return json_response(row["job"], status_code=201)
-
-    @get("/{platform:str}", responses={**documented(200, JobDetail, "The job"), **errors(400, 404)})
-    async def get_job_by_query(
-        self,
-        request: AuthRequest,
-        state: State,
-        platform: FromPath[PlatformSlug],
-        job_id: Annotated[str, QueryParameter(name="jobId")],
-    ) -> Response[bytes]:
-        """The same as GET /api/jobs/{id}, for the frontend's polling."""
-        return await job_detail(state, request.user.user_id, parse_id(job_id, "jobId"))
+SORT_COLUMNS = ("createdAt", "updatedAt", "processedResults", "progress")
+SORT_ORDERS = ("asc", "desc")
 
 
 async def job_detail(state: State, user_id: str, job_id: UUID) -> Response[bytes]:
@@ -253,56 +50,6 @@ async def job_detail(state: State, user_id: str, job_id: UUID) -> Response[bytes
     if found is None:
         raise NotFoundException("Job not found")
     return json_response(found)
-
-
-def normalised_hashtag(text: str) -> str:
-    tag = text.strip()
-    if not tag.removeprefix("#"):
-        raise InvalidInput("hashtag", "must not be empty")
-    return tag if tag.startswith("#") else f"#{tag}"
-
-
-EXPORT_BATCH_ROWS = 500
-
-
-async def creator_csv(state: State, job_id: UUID, filters: dict[str, Any], sort: str) -> AsyncIterator[bytes]:
-    """The export, streamed: rows flow from a server-side cursor in batches, so memory stays flat."""
-    yield csv_header()
-    async with (
-        state.pool.acquire(timeout=state.acquire_timeout) as conn,
-        queries.export_job_creators_cursor(conn, job_id=job_id, sort_by=sort, **filters) as rows,
-    ):
-        cursor = await rows
-        while batch := await cursor.fetch(EXPORT_BATCH_ROWS):
-            yield csv_chunk(batch)
-
-
-async def progress_events(state: State, user_id: str, job_id: UUID) -> AsyncIterator[ServerSentEventMessage]:
-    """The job as it changes (event `progress`), until it has finished.
-
-    It reads the job only once subscribed to its notifications, so no change can
-    fall between reading and waiting (the route's own read only answers 404 first).
-    """
-    sent = None
-    with state.listener.subscribe(JOB_PROGRESS_CHANNEL, str(job_id)) as changed:
-        while True:
-            changed.clear()  # before reading, so that no change can slip between read and wait
-            try:
-                async with state.pool.acquire(timeout=state.acquire_timeout) as conn:
-                    current = await queries.get_job_progress(conn, user_id=user_id, job_id=job_id)
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                return  # the database went away: end the stream; EventSource clients reconnect
-            if current is None:
-                return  # deleted meanwhile
-            if current != sent:
-                yield ServerSentEventMessage(data=current, event="progress")
-                sent = current
-            if msgspec.json.decode(current, type=_StatusOnly).status in FINISHED:
-                return
-            try:
-                await asyncio.wait_for(changed.wait(), EVENTS_POLL_SECONDS)
-            except TimeoutError:
-                yield ServerSentEventMessage(comment="keep-alive")
 
 
 class JobController(Controller):
@@ -343,10 +90,8 @@ class JobController(Controller):
                 page_size=limit,
                 skip=(page - 1) * limit,
             )
-        pagination = JobPagination(
-            total=row["total"], pages=page_count(row["total"], limit), current_page=page, limit=limit
-        )
-        return JobPageOut(jobs=msgspec.Raw(row["jobs"].encode()), pagination=pagination)
+        pagination = JobPagination(total=row.total, pages=page_count(row.total, limit), current_page=page, limit=limit)
+        return JobPageOut(jobs=msgspec.Raw(row.jobs.encode()), pagination=pagination)
 
     @get("/search", responses={**documented(200, JobList, "Matching jobs, newest first"), **errors(400)})
     async def search_jobs(
@@ -387,9 +132,9 @@ class JobController(Controller):
             row = await queries.cancel_job(tx, user_id=request.user.user_id, job_id=job)
         if row is None:
             raise NotFoundException("Job not found")
-        if row["job"] is None:
-            raise Conflict(f"The job has already finished ({row['previous_status']})")
-        return json_response(row["job"])
+        if row.job is None:
+            raise Conflict(f"The job has already finished ({row.previous_status})")
+        return json_response(row.job)
 
     @get(
         "/{job_id:str}/creators",
@@ -417,12 +162,12 @@ class JobController(Controller):
         Engagement rate is (likes + comments + shares) / views of the creator's video (0 without views).
         """
         job = parse_id(job_id)
-        filters = {
-            "min_followers": min_followers,
-            "max_followers": max_followers,
-            "has_email": has_email,
-            "hashtag": normalised_hashtag(hashtag) if hashtag is not None else None,
-        }
+        filters = CreatorFilters(
+            min_followers=min_followers,
+            max_followers=max_followers,
+            has_email=has_email,
+            hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
+        )
         if format == "csv":
             async with connection(state) as db:
                 if await queries.get_job_progress(db, user_id=request.user.user_id, job_id=job) is None:
@@ -447,11 +192,11 @@ class JobController(Controller):
         if row is None:
             raise NotFoundException("Job not found")
         next_cursor = (
-            encode_token(CreatorCursor(sort=sort, value=str(row["last_value"]), key=row["last_key"]))
-            if row["has_more"]
+            encode_token(CreatorCursor(sort=sort, value=str(row.last_value), key=row.last_key))
+            if row.has_more and row.last_key is not None
             else None
         )
-        return Response(CreatorPageOut(creators=msgspec.Raw(row["creators"].encode()), next_cursor=next_cursor))
+        return Response(CreatorPageOut(creators=msgspec.Raw(row.creators.encode()), next_cursor=next_cursor))
 
     @get(
         "/{job_id:str}/events",
@@ -479,5 +224,5 @@ class JobController(Controller):
         async with transaction(state) as tx:
             row = await queries.cleanup_jobs(tx, status=data.status, older_than_days=data.older_than_days)
         return CleanupReport(
-            deleted_jobs=row["deleted_jobs"], deleted_results=row["deleted_results"], cutoff_date=row["cutoff_date"]
+            deleted_jobs=row.deleted_jobs, deleted_results=row.deleted_results, cutoff_date=row.cutoff_date
         )

@@ -11,7 +11,7 @@ from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
-from service.database import queries
+from service.database import DATABASE_ERRORS, queries
 from service.errors import ErrorBody
 
 log = logging.getLogger(__name__)
@@ -36,9 +36,9 @@ async def readiness_problem(state: State) -> str | None:
             rows = [r async for r in queries.list_applied_migrations(conn)]
     except asyncpg.UndefinedTableError:
         return "no migration has been applied; run `python main.py migrate`"
-    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+    except DATABASE_ERRORS as exc:
         return f"database unreachable ({type(exc).__name__})"
-    pending = [m for m in state.expected_migrations if m not in {r["migration_id"] for r in rows}]
+    pending = [m for m in state.expected_migrations if m not in {r.migration_id for r in rows}]
     if pending:
         return f"migrations pending: {', '.join(pending)}; run `python main.py migrate`"
     return None

@@ -6,7 +6,7 @@ in the OpenAPI schema, and tests decode responses with them to keep both in step
 """
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 import msgspec
@@ -14,15 +14,11 @@ from litestar import MediaType, Response
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
+from service.enumerations import CampaignStatus, JobStatus, Platform, SearchType
 from service.errors import ErrorBody
 
 PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
 PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page (1-100)")]
-
-Platform = Literal["TikTok", "Instagram", "YouTube"]
-JobStatus = Literal["pending", "processing", "completed", "error", "cancelled", "timeout"]
-CampaignStatus = Literal["draft", "active", "completed"]
-SearchType = Literal["keyword", "similar"]
 
 
 class Shape(msgspec.Struct, rename="camel", forbid_unknown_fields=True):

@@ -1,10 +1,11 @@
 """The provider interface: one call returns one page of creators."""
 
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import msgspec
 
-Platform = Literal["TikTok", "Instagram", "YouTube"]
+from service.enumerations import Platform
+
 Creator = dict[str, Any]
 """{creator: {name, handle, followers, avatarUrl, bio, emails}, video: {description, url,
 statistics: {likes, comments, shares, views}}, hashtags, platform} (see the README)."""

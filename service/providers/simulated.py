@@ -9,7 +9,8 @@ import asyncio
 import hashlib
 import random
 
-from service.providers.base import Creator, Page, Platform, ProviderError, SearchSpec
+from service.enumerations import Platform
+from service.providers.base import Creator, Page, ProviderError, SearchSpec
 
 PAGE_SIZE = 20
 

@@ -35,27 +35,27 @@ class WelcomeEmailDelivery:
             claim = await queries.claim_due_email(conn, email_type=WELCOME, lease_seconds=lease.total_seconds())
         if claim is None:
             return False
-        user_id, attempt = claim["user_id"], claim["attempt"]
-        if not claim["email"]:
+        user_id, attempt = claim.user_id, claim.attempt
+        if not claim.email:
             await self._record_failure(user_id, attempt, NO_ADDRESS)
             return True
 
         message_id = welcome_message_id(user_id, self._settings.email_from)
         message = render_welcome(
-            to=claim["email"],
+            to=claim.email,
             sender=self._settings.email_from,
-            full_name=claim["full_name"] or "there",
-            business_name=claim["business_name"] or "your business",
+            full_name=claim.full_name or "there",
+            business_name=claim.business_name or "your business",
             dashboard_url=self._settings.dashboard_url,
             message_id=message_id,
         )
 
         async def before_transmit() -> bool:
             async with self._pool.acquire() as conn:
-                still_ours: bool = await queries.mark_email_transmitting(
+                still_ours = await queries.mark_email_transmitting(
                     conn, user_id=user_id, email_type=WELCOME, attempt=attempt, message_id=message_id
                 )
-                return still_ours
+                return still_ours is True
 
         try:
             await self._sender.send(message, before_transmit)

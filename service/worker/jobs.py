@@ -6,19 +6,19 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any, cast
 
 import asyncpg
 import msgspec
 
 from service.backoff import retry_delay
 from service.database import queries
+from service.enumerations import Platform, StopReason
 from service.providers.base import Creator, Page, Provider, ProviderError, SearchSpec
+from service.query_types import ClaimNextJobRow, RecordJobPageRow
 from service.system_config import SystemConfig
 
 log = logging.getLogger(__name__)
-
-StopReason = Literal["target_reached", "no_more_results", "budget_exhausted"]
 
 
 class Progress(msgspec.Struct):
@@ -28,6 +28,15 @@ class Progress(msgspec.Struct):
     provider_cursor: str | None
     processed_runs: int
     processed_results: int
+
+
+def progress_of(row: ClaimNextJobRow | RecordJobPageRow) -> Progress:
+    return Progress(
+        cursor=row.cursor,
+        provider_cursor=row.provider_cursor,
+        processed_runs=row.processed_runs,
+        processed_results=row.processed_results,
+    )
 
 
 def plan_step(progress: Progress, page: Page, target: int, budget: int) -> tuple[list[Creator], StopReason | None]:
@@ -68,20 +77,20 @@ class JobProcessor:
         if job is None:
             return False
         # Read on every claim, so that an admin's change applies to the next job.
-        budget = int(await self._config.number("api_limits", f"max_api_calls_{job['platform'].lower()}"))
+        budget = int(await self._config.number("api_limits", f"max_api_calls_{job.platform.lower()}"))
         await self._advance(job, budget, lease)
         return True
 
-    async def _advance(self, job: asyncpg.Record, budget: int, lease: timedelta) -> None:
-        job_id = job["id"]
+    async def _advance(self, job: ClaimNextJobRow, budget: int, lease: timedelta) -> None:
+        job_id = job.id
         spec = SearchSpec(
-            platform=job["platform"],
-            keywords=job["keywords"],
-            target_username=job["target_username"],
-            region=job["region"],
+            platform=cast(Platform, job.platform),  # the column's CHECK allows only these
+            keywords=job.keywords,
+            target_username=job.target_username,
+            region=job.region,
         )
-        progress = msgspec.convert(dict(job), Progress)
-        attempts = job["attempts"]  # failed calls for the current page
+        progress = progress_of(job)
+        attempts = job.attempts  # failed calls for the current page
         while True:
             if self._stop.is_set():
                 async with self._pool.acquire() as conn:
@@ -100,7 +109,7 @@ class JobProcessor:
             except ProviderError as exc:
                 await self._after_failure(job_id, attempts + 1, exc)
                 return
-            creators, stop_reason = plan_step(progress, page, job["target_results"], budget)
+            creators, stop_reason = plan_step(progress, page, job.target_results, budget)
             async with self._pool.acquire() as conn:
                 row = await queries.record_job_page(
                     conn,
@@ -115,10 +124,10 @@ class JobProcessor:
             if row is None:
                 log.info("job %s is no longer this worker's (cancelled, timed out or taken over)", job_id)
                 return
-            if row["status"] != "processing":
+            if row.status != "processing":
                 log.info("job %s completed: %s", job_id, stop_reason)
                 return
-            progress = msgspec.convert(dict(row), Progress)
+            progress = progress_of(row)
             attempts = 0
 
     @asynccontextmanager

@@ -19,7 +19,7 @@ import asyncpg
 
 from service.database import queries
 from service.email import sender_for
-from service.notifications import Listener
+from service.notifications import NEW_JOB_CHANNEL, Listener
 from service.providers.base import Provider
 from service.providers.factory import provider_for
 from service.settings import Settings
@@ -28,8 +28,6 @@ from service.worker.email_delivery import WelcomeEmailDelivery
 from service.worker.jobs import JobProcessor
 
 log = logging.getLogger(__name__)
-
-NEW_JOB_CHANNEL = "scraping_jobs"
 
 
 class Task(Protocol):

@@ -1,12 +1,6 @@
 -- Queries used only by the tests: inserting fixture rows that no route creates
 -- yet, and reading rows back to assert on them.
 
--- name: insert_job_fixture(user_id, campaign_id, keywords, status, processed_results)$
--- A TikTok keyword job in the given state.
-INSERT INTO scraping_jobs (user_id, campaign_id, keywords, platform, status, processed_results)
-VALUES (:user_id, :campaign_id, :keywords, 'TikTok', :status, :processed_results)
-RETURNING id;
-
 -- name: insert_result_fixture(job_id, page, creators)!
 -- One result page of a job.
 INSERT INTO scraping_results (job_id, page, creators) VALUES (:job_id, :page, :creators);
@@ -197,14 +191,16 @@ SELECT user_id FROM scraping_jobs
 WHERE id = :job_id;
 
 -- name: insert_job_row(user_id, campaign_id, keywords, platform, status, processed_results, progress, created_at)$
--- A job with chosen values, for listing, sorting and statistics tests; it was
--- last updated (100 - processed_results) hours after its creation.
+-- A job with chosen values (created now unless :created_at is given), for
+-- listing, sorting and statistics tests; it was last updated
+-- (100 - processed_results) hours after its creation.
 INSERT INTO scraping_jobs (
     user_id, campaign_id, keywords, platform, status, processed_results, progress, created_at, updated_at
 )
 VALUES (
-    :user_id, :campaign_id, :keywords, :platform, :status, :processed_results, :progress, :created_at::timestamptz,
-    :created_at::timestamptz + make_interval(hours => 100 - :processed_results::integer)
+    :user_id, :campaign_id, :keywords, :platform, :status, :processed_results, :progress,
+    coalesce(:created_at::timestamptz, now()),
+    coalesce(:created_at::timestamptz, now()) + make_interval(hours => 100 - :processed_results::integer)
 )
 RETURNING id;
 

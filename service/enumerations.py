@@ -1,0 +1,27 @@
+"""The enumerated values the API, the worker and the database share.
+
+The database holds the same lists as CHECK constraints (migrations/0001); the
+API documents them through these Literals, so a client sees exactly what a
+column accepts.
+"""
+
+from typing import Final, Literal, get_args
+
+Platform = Literal["TikTok", "Instagram", "YouTube"]
+PlatformSlug = Literal["tiktok", "instagram", "youtube"]
+PLATFORM_BY_SLUG: Final[dict[PlatformSlug, Platform]] = {
+    "tiktok": "TikTok",
+    "instagram": "Instagram",
+    "youtube": "YouTube",
+}
+
+SearchType = Literal["keyword", "similar"]
+CampaignStatus = Literal["draft", "active", "completed"]
+
+FinishedJobStatus = Literal["completed", "error", "cancelled", "timeout"]
+JobStatus = Literal["pending", "processing", FinishedJobStatus]
+FINISHED_JOB_STATUSES: Final = frozenset(get_args(FinishedJobStatus))
+"""A job in one of these is never written to again."""
+
+StopReason = Literal["target_reached", "no_more_results", "budget_exhausted"]
+"""Why a job completed (its `searchParams.stopReason`)."""
