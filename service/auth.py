@@ -9,6 +9,7 @@ import asyncio
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,13 +96,16 @@ class TokenVerifier:
         jwks_url: str | None = None,
         issuer: str | None = None,
         audience: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` gives the time in epoch seconds (tests pass their own)."""
         if not (secret or jwks or jwks_url):
             raise ValueError("authentication needs AUTH_JWT_SECRET, AUTH_JWKS_URL or AUTH_JWKS_FILE")
         self._secret = secret
         self._jwks_url = jwks_url
         self._issuer = issuer
         self._audience = audience
+        self._clock = clock
         self._keys: dict[str | None, jwt.PyJWK] = {}
         self._refreshed_at = 0.0
         self._refresh_lock = asyncio.Lock()
@@ -163,13 +167,13 @@ class TokenVerifier:
         remembered = self._verified.get(token)
         if remembered is not None:
             principal, valid_until = remembered
-            if time.time() < valid_until:
+            if self._clock() < valid_until:
                 return principal
             del self._verified[token]
         principal, expires_at = await self._verify_token(token)
         if len(self._verified) >= VERIFIED_TOKEN_CACHE_SIZE:
             del self._verified[next(iter(self._verified))]  # the oldest entry
-        self._verified[token] = (principal, min(expires_at, time.time() + VERIFIED_TOKEN_SECONDS))
+        self._verified[token] = (principal, min(expires_at, self._clock() + VERIFIED_TOKEN_SECONDS))
         return principal
 
     async def _verify_token(self, token: str) -> tuple[Principal, float]:
@@ -195,15 +199,25 @@ class TokenVerifier:
                 algorithms=[algorithm],
                 issuer=self._issuer,
                 audience=self._audience,
-                options={"require": ["exp", "sub"], "verify_aud": self._audience is not None},
+                # exp and nbf are checked below against self._clock (PyJWT reads the wall clock).
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_aud": self._audience is not None,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                },
             )
-        except jwt.ExpiredSignatureError as exc:
-            raise NotAuthorizedException("Token has expired") from exc
-        except jwt.ImmatureSignatureError as exc:
-            raise NotAuthorizedException("Token is not valid yet") from exc
         except jwt.PyJWTError as exc:
             raise NotAuthorizedException("Invalid token") from exc
-        return principal_from_claims(claims), float(claims["exp"])
+        expires_at, not_before = claims["exp"], claims.get("nbf", 0)
+        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in (expires_at, not_before)):
+            raise NotAuthorizedException("Invalid token")
+        now = self._clock()
+        if now >= expires_at:
+            raise NotAuthorizedException("Token has expired")
+        if now < not_before:
+            raise NotAuthorizedException("Token is not valid yet")
+        return principal_from_claims(claims), float(expires_at)
 
     async def _key_for(self, kid: str | None) -> jwt.PyJWK | None:
         key = self._keys.get(kid)
@@ -216,7 +230,7 @@ class TokenVerifier:
         """An HS256 token for local use and scripts (`python main.py token`)."""
         if self._secret is None:
             raise ValueError("issuing tokens needs AUTH_JWT_SECRET (or the embedded database's secret)")
-        now = int(time.time())
+        now = int(self._clock())
         claims: dict[str, Any] = {"sub": user_id, "iat": now, "nbf": now, "exp": now + ttl_seconds}
         if self._issuer:
             claims["iss"] = self._issuer

