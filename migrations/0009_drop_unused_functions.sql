@@ -2,6 +2,9 @@
 -- migration 0003 (replaced by the json api_* functions of 0006) and
 -- job_creators() of 0004 (replaced by the found_creators table of 0008).
 -- json_number() of 0004 stays: found_creators and the export use it.
+-- No client calls these functions: the service's queries (sql/) are the only
+-- callers, and none of them does any more.
+-- squawk-ignore-file ban-drop-function
 -- depends: 0008_found_creators
 
 -- Fail fast instead of queueing behind long transactions on a busy database.
