@@ -239,7 +239,7 @@ def test_csv_cells() -> None:
 async def test_kept_creators_match_the_pages_stored_in_any_order(
     client: Client, auth: dict[str, str], pool: asyncpg.Pool
 ) -> None:
-    # found_creators is kept by a trigger as pages arrive; job_creators() derives
+    # found_creators is kept by a trigger as pages arrive; the drift fixture derives
     # the same rows from all the pages at once. Both must agree, whatever the order.
     rng = random.Random(7)
     names = [f"h{i}" for i in range(40)]
