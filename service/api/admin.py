@@ -13,7 +13,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from service.api.onboarding import Profile
 from service.api.shapes import Message, Shape, documented, errors, json_response
 from service.auth import admin_only
-from service.database import connection, queries, transaction
+from service.database import connection, queries
 from service.errors import InvalidInput
 from service.system_config import DEFAULTS, ValueType, parse_value
 
@@ -104,9 +104,9 @@ class AdminController(Controller):
         checked_name(category, "category", CATEGORY_MAX)
         checked_name(key, "key", KEY_MAX)
         text = checked_value(category, key, data)
-        async with transaction(state) as tx:
+        async with connection(state) as db:
             entry = await queries.upsert_config_entry(
-                tx,
+                db,
                 category=category,
                 key=key,
                 value=text,
@@ -126,8 +126,8 @@ class AdminController(Controller):
         """Remove an entry, so that its code default applies again."""
         checked_name(category, "category", CATEGORY_MAX)
         checked_name(key, "key", KEY_MAX)
-        async with transaction(state) as tx:
-            deleted = await queries.delete_config_entry(tx, category=category, key=key)
+        async with connection(state) as db:
+            deleted = await queries.delete_config_entry(db, category=category, key=key)
         if deleted is None:
             raise NotFoundException(f"No configuration entry {category}.{key}")
         state.config.forget(category, key)

@@ -23,7 +23,7 @@ from service.api.shapes import (
     json_response,
 )
 from service.auth import AuthRequest
-from service.database import connection, queries, transaction
+from service.database import connection, queries
 from service.enumerations import CampaignStatus, SearchType
 from service.errors import InvalidInput
 from service.pagination import KeysetCursor, decode_cursor, encode_cursor, page_count
@@ -117,9 +117,9 @@ class CampaignController(Controller):
         """Create a draft campaign."""
         name = clean_text(data.name, "name", max_length=NAME_MAX)
         description = clean_optional_text(data.description, "description", max_length=DESCRIPTION_MAX)
-        async with transaction(state) as tx:
+        async with connection(state) as db:
             created = await queries.create_campaign(
-                tx,
+                db,
                 user_id=request.user.user_id,
                 name=name,
                 description=description,
@@ -208,9 +208,9 @@ class CampaignController(Controller):
             raise InvalidInput("body", "must give at least one of name, description, status")
         name = None if data.name is msgspec.UNSET else clean_text(data.name, "name", max_length=NAME_MAX)
         description = None if data.description is msgspec.UNSET else data.description
-        async with transaction(state) as tx:
+        async with connection(state) as db:
             updated = await queries.update_campaign(
-                tx,
+                db,
                 user_id=request.user.user_id,
                 campaign_id=campaign,
                 name=name,
@@ -230,8 +230,8 @@ class CampaignController(Controller):
     async def delete_campaign(self, request: AuthRequest, state: State, campaign_id: FromPath[str]) -> Message:
         """Delete a campaign; its jobs and their results go with it."""
         campaign = parse_id(campaign_id)
-        async with transaction(state) as tx:
-            deleted = await queries.delete_campaign(tx, user_id=request.user.user_id, campaign_id=campaign)
+        async with connection(state) as db:
+            deleted = await queries.delete_campaign(db, user_id=request.user.user_id, campaign_id=campaign)
         if deleted is None:
             raise NotFoundException("Campaign not found")
         return Message(message="Campaign deleted successfully")

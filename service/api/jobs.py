@@ -128,8 +128,8 @@ class JobController(Controller):
         job = parse_id(job_id)
         if data.action != "cancel":
             raise ClientException("Invalid action")
-        async with transaction(state) as tx:
-            row = await queries.cancel_job(tx, user_id=request.user.user_id, job_id=job)
+        async with connection(state) as db:
+            row = await queries.cancel_job(db, user_id=request.user.user_id, job_id=job)
         if row is None:
             raise NotFoundException("Job not found")
         if row.job is None:

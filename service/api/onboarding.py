@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 
 from service.api.shapes import Shape, documented, errors, json_response
 from service.auth import AuthRequest
-from service.database import connection, queries, transaction
+from service.database import connection, queries
 from service.errors import Conflict
 from service.validation import clean_text
 
@@ -62,9 +62,9 @@ class OnboardingController(Controller):
         """Save the user's name and business; creates the profile and schedules the welcome email."""
         full_name = clean_text(data.full_name, "fullName", max_length=NAME_MAX)
         business_name = clean_text(data.business_name, "businessName", max_length=NAME_MAX)
-        async with transaction(state) as tx:
+        async with connection(state) as db:
             await queries.save_onboarding_step_one(
-                tx,
+                db,
                 user_id=request.user.user_id,
                 full_name=full_name,
                 business_name=business_name,
@@ -76,9 +76,9 @@ class OnboardingController(Controller):
     async def step_two(self, request: AuthRequest, state: State, data: JSONBody[StepTwo]) -> Success:
         """Save the brand description (after step 1)."""
         description = clean_text(data.brand_description, "brandDescription", max_length=BRAND_DESCRIPTION_MAX)
-        async with transaction(state) as tx:
+        async with connection(state) as db:
             step = await queries.save_onboarding_step_two(
-                tx, user_id=request.user.user_id, brand_description=description
+                db, user_id=request.user.user_id, brand_description=description
             )
         if step is None:
             raise Conflict("Complete onboarding step 1 first")
@@ -87,8 +87,8 @@ class OnboardingController(Controller):
     @patch("/complete", responses=errors(409))
     async def complete(self, request: AuthRequest, state: State) -> Success:
         """Finish onboarding (after steps 1 and 2)."""
-        async with transaction(state) as tx:
-            step = await queries.complete_onboarding(tx, user_id=request.user.user_id)
+        async with connection(state) as db:
+            step = await queries.complete_onboarding(db, user_id=request.user.user_id)
         if step is None:
             raise Conflict("Complete onboarding steps 1 and 2 first")
         return Success()
