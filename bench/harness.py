@@ -194,21 +194,38 @@ def measure_routes(
     return results
 
 
+def cpu_ms_per_request(m: Measurement) -> float | None:
+    """The process's CPU time per request: its CPU share (percent of one core) over its throughput.
+
+    It holds across machines better than requests per second, which also
+    depend on how many cores the load generator and PostgreSQL leave free.
+    """
+    return None if m.cpu_process is None or m.per_second == 0 else m.cpu_process * 10 / m.per_second
+
+
 def route_table(results: list[RouteResult]) -> str:
     lines = [
-        "| route | contender | req/s | p50 ms | p99 ms | ÷ floor | ÷ Node | CPU % postgres / process / loadgen |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| route | contender | req/s | p50 ms | p99 ms | ÷ floor | ÷ Node | CPU ms/req | CPU/req ÷ Node "
+        "| CPU % postgres / process / loadgen |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
 
-    def row(label: str, who: str, m: Measurement, floor: str = "", peer: str = "") -> str:
+    def row(label: str, who: str, m: Measurement, floor: str = "", peer: str = "", cpu_to_peer: str = "") -> str:
         process = "-" if m.cpu_process is None else f"{m.cpu_process:.0f}"
         cpu = f"{m.cpu_postgres:.0f} / {process} / {m.cpu_loadgen:.0f}"
-        return f"| {label} | {who} | {m.per_second:,.0f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {floor} | {peer} | {cpu} |"
+        per_request = cpu_ms_per_request(m)
+        ms = "-" if per_request is None else f"{per_request:.3f}"
+        return (
+            f"| {label} | {who} | {m.per_second:,.0f} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {floor} | {peer} "
+            f"| {ms} | {cpu_to_peer} | {cpu} |"
+        )
 
     for r in results:
         to_peer = f"{r.service.per_second / r.peer.per_second:.2f}" if r.peer else "n/a"
         to_floor = f"{r.service.per_second / r.floor.per_second:.2f}"
-        lines.append(row(f"{r.route.key} {r.route.title}", "service", r.service, to_floor, to_peer))
+        ours, theirs = cpu_ms_per_request(r.service), cpu_ms_per_request(r.peer) if r.peer else None
+        cpu_to_peer = f"{ours / theirs:.2f}" if ours is not None and theirs else "n/a"
+        lines.append(row(f"{r.route.key} {r.route.title}", "service", r.service, to_floor, to_peer, cpu_to_peer))
         if r.peer:
             lines.append(row("", "Node + Drizzle", r.peer))
         lines.append(row("", f"pgbench `{r.route.query}`", r.floor))
