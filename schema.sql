@@ -771,6 +771,37 @@ CREATE TABLE public.campaign_counts (
 COMMENT ON TABLE public.campaign_counts IS 'Number of campaigns per user and status, maintained by the campaigns_count_* triggers; never written directly.';
 
 --
+-- Name: scraping_job_profiles; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.scraping_job_profiles (
+    job_id uuid NOT NULL,
+    creator_key text NOT NULL,
+    profile jsonb NOT NULL,
+    fetched_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scraping_job_profiles_creator_key_check CHECK (((length(creator_key) >= 1) AND (length(creator_key) <= 300))),
+    CONSTRAINT scraping_job_profiles_profile_check CHECK ((jsonb_typeof(profile) = 'object'::text))
+);
+
+--
+-- Name: TABLE scraping_job_profiles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.scraping_job_profiles IS 'Provider profiles fetched for a job''s creators, once per creator per job; deleted with the job.';
+
+--
+-- Name: COLUMN scraping_job_profiles.creator_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.scraping_job_profiles.creator_key IS 'Platform and the provider''s id or handle of the creator.';
+
+--
+-- Name: COLUMN scraping_job_profiles.profile; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.scraping_job_profiles.profile IS '{followers, bio, name, avatarUrl, emails}; {} when the provider did not know the creator.';
+
+--
 -- Name: search_jobs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -830,6 +861,13 @@ ALTER TABLE ONLY public.campaigns
 
 ALTER TABLE ONLY public.found_creators
     ADD CONSTRAINT found_creators_pkey PRIMARY KEY (job_id, creator_key);
+
+--
+-- Name: scraping_job_profiles scraping_job_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scraping_job_profiles
+    ADD CONSTRAINT scraping_job_profiles_pkey PRIMARY KEY (job_id, creator_key);
 
 --
 -- Name: scraping_jobs scraping_jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -989,6 +1027,13 @@ CREATE TRIGGER scraping_results_found_insert AFTER INSERT ON public.scraping_res
 --
 
 CREATE TRIGGER scraping_results_found_update AFTER UPDATE ON public.scraping_results REFERENCING OLD TABLE AS old_pages NEW TABLE AS new_pages FOR EACH STATEMENT EXECUTE FUNCTION public.rebuild_found_creators();
+
+--
+-- Name: scraping_job_profiles scraping_job_profiles_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scraping_job_profiles
+    ADD CONSTRAINT scraping_job_profiles_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.scraping_jobs(id) ON DELETE CASCADE;
 
 --
 -- Name: scraping_jobs scraping_jobs_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -139,6 +139,7 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
                 **worker,
                 "page": 0,
                 "creators": [],
+                "calls": 1,
                 "next_provider_cursor": None,
                 "stop_reason": None,
                 "lease_seconds": 30,

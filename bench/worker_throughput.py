@@ -49,6 +49,7 @@ async def create_jobs(pool: asyncpg.Pool, count: int) -> None:
                 target_username=None,
                 region="US",
                 target_results=TARGET,
+                search_params=None,
                 timeout_seconds=3600,
                 max_active_jobs=1_000_000,
                 max_jobs_per_minute=1_000_000,

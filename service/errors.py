@@ -46,6 +46,18 @@ class InvalidInput(HTTPException):
         self.message = message
 
 
+class InvalidFields(HTTPException):
+    """A 400 about several fields at once (each named in `details`)."""
+
+    status_code = HTTP_400_BAD_REQUEST
+
+    def __init__(self, details: list[FieldError]) -> None:
+        first = details[0]
+        more = f" (and {len(details) - 1} more)" if len(details) > 1 else ""
+        super().__init__(detail=f"{first.field} {first.message}{more}")
+        self.details = details
+
+
 class Conflict(HTTPException):
     """409: a duplicate, or a state change that is no longer possible."""
 
@@ -114,6 +126,8 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     if isinstance(exc, InvalidInput):
         details = [FieldError(field=exc.field, message=exc.message)]
         return _error_response(exc.status_code, ErrorBody(error=exc.detail, details=details))
+    if isinstance(exc, InvalidFields):
+        return _error_response(exc.status_code, ErrorBody(error=exc.detail, details=exc.details))
     if isinstance(exc, ValidationException):
         details = _validation_details(exc.extra)
         # Without details Litestar's own message is the useful one ("JSON is malformed: ...",

@@ -31,6 +31,7 @@ __all__ = [
     "ListCampaignsPageRow",
     "ListInvalidIndexesRow",
     "ListJobCreatorsPageRow",
+    "ListJobProfilesRow",
     "ListJobsPageRow",
     "Queries",
     "RecordJobPageRow",
@@ -67,6 +68,7 @@ class ClaimNextJobRow(msgspec.Struct, frozen=True):
     target_username: str | None
     region: str
     target_results: int
+    search_params: Any
     cursor: int
     provider_cursor: str | None
     processed_runs: int
@@ -151,6 +153,13 @@ class ListJobCreatorsPageRow(msgspec.Struct, frozen=True):
     last_key: str | None
 
 
+class ListJobProfilesRow(msgspec.Struct, frozen=True):
+    """A row of `list_job_profiles`."""
+
+    creator_key: str
+    profile: Any
+
+
 class ListJobsPageRow(msgspec.Struct, frozen=True):
     """A row of `list_jobs_page`."""
 
@@ -181,6 +190,7 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "list_campaigns_page": ListCampaignsPageRow,
     "list_invalid_indexes": ListInvalidIndexesRow,
     "list_job_creators_page": ListJobCreatorsPageRow,
+    "list_job_profiles": ListJobProfilesRow,
     "list_jobs_page": ListJobsPageRow,
     "record_job_page": RecordJobPageRow,
 }
@@ -230,6 +240,7 @@ class Queries(Protocol):
         target_username: str | None,
         region: str,
         target_results: int,
+        search_params: Any,
         timeout_seconds: float,
         max_active_jobs: int,
         max_jobs_per_minute: int,
@@ -322,6 +333,14 @@ class Queries(Protocol):
         page_size: int,
     ) -> Awaitable[ListJobCreatorsPageRow | None]: ...
 
+    def list_job_profiles(
+        self, conn: Connection, *, job_id: UUID, creator_keys: list[str]
+    ) -> AsyncIterator[ListJobProfilesRow]: ...
+
+    def list_job_profiles_cursor(
+        self, conn: Connection, *, job_id: UUID, creator_keys: list[str]
+    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+
     def list_jobs_page(
         self,
         conn: Connection,
@@ -366,6 +385,7 @@ class Queries(Protocol):
         worker_id: str,
         page: int,
         creators: Any,
+        calls: int,
         next_provider_cursor: str | None,
         stop_reason: str | None,
         lease_seconds: float,
@@ -384,6 +404,8 @@ class Queries(Protocol):
     def retry_job_later(
         self, conn: Connection, *, job_id: UUID, worker_id: str, delay_seconds: float
     ) -> Awaitable[bool | None]: ...
+
+    def save_job_profiles(self, conn: Connection, *, job_id: UUID, profiles: Any) -> Awaitable[str]: ...
 
     def save_onboarding_step_one(
         self, conn: Connection, *, user_id: str, full_name: str, business_name: str, email: str | None

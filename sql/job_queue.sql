@@ -46,6 +46,7 @@ SELECT
     target_username,
     region,
     target_results,
+    search_params,
     cursor,
     provider_cursor,
     processed_runs,
@@ -54,10 +55,11 @@ SELECT
     (SELECT count(*) FROM (SELECT pg_notify('job_progress', id::text)) AS n) AS notified
 FROM claimed;
 
--- name: record_job_page(job_id, worker_id, page, creators, next_provider_cursor, stop_reason, lease_seconds)^
+-- name: record_job_page(job_id, worker_id, page, creators, calls, next_provider_cursor, stop_reason, lease_seconds)^
 -- One step's outcome in one statement: store the page (when it has creators),
 -- advance the job past it, renew the lease, and complete the job when
 -- :stop_reason is given (target_reached, no_more_results, budget_exhausted).
+-- processed_runs counts provider calls: the step's search and its profile calls.
 -- Returns the job's new counters, or no row when the job is no longer this
 -- worker's at this page (lease lost, cancelled, timed out): then nothing is written.
 -- nullable: next_provider_cursor, stop_reason
@@ -67,7 +69,7 @@ WITH advanced AS (
     SET
         cursor = j.cursor + 1,
         provider_cursor = :next_provider_cursor,
-        processed_runs = j.processed_runs + 1,
+        processed_runs = j.processed_runs + :calls::integer,
         processed_results = j.processed_results + jsonb_array_length(:creators::jsonb),
         progress = CASE
             WHEN :stop_reason::text IS NOT NULL THEN 100

@@ -7,7 +7,7 @@
 -- the next statement's snapshot is taken after the lock is granted).
 SELECT pg_advisory_xact_lock(hashtextextended('scraping_jobs:' || :user_id, 0));
 
--- name: create_job(user_id, campaign_id, search_type, platform, keywords, target_username, region, target_results, timeout_seconds, max_active_jobs, max_jobs_per_minute)^
+-- name: create_job(user_id, campaign_id, search_type, platform, keywords, target_username, region, target_results, search_params, timeout_seconds, max_active_jobs, max_jobs_per_minute)^
 -- Create a pending job in the user's campaign if the campaign searches the way
 -- the job does and the user is within both limits (unfinished jobs, jobs
 -- created in the last minute), activate a draft campaign, and wake a worker
@@ -16,7 +16,7 @@ SELECT pg_advisory_xact_lock(hashtextextended('scraping_jobs:' || :user_id, 0));
 -- type, the job as API JSON text (NULL when not created) and which limit
 -- refused it; no row when the campaign is not the user's.
 -- Index: campaigns_pkey, scraping_jobs_user_created_idx (the counts).
--- nullable: keywords, target_username
+-- nullable: keywords, target_username, search_params
 -- not null: search_type, woken
 WITH campaign AS (
     SELECT
@@ -48,7 +48,7 @@ refusal AS (
 
 job AS (
     INSERT INTO scraping_jobs AS j (
-        user_id, campaign_id, keywords, target_username, platform, region, target_results, timeout_at
+        user_id, campaign_id, keywords, target_username, platform, region, target_results, search_params, timeout_at
     )
     SELECT
         :user_id,
@@ -58,6 +58,7 @@ job AS (
         :platform,
         :region,
         :target_results,
+        :search_params::jsonb,
         now() + make_interval(secs => :timeout_seconds::double precision)
     FROM campaign, refusal
     WHERE campaign.search_type = :search_type AND refusal.reason IS NULL

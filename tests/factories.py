@@ -52,6 +52,7 @@ async def launch_job(
             target_username=None,
             region="US",
             target_results=target_results,
+            search_params=None,
             timeout_seconds=600,
             max_active_jobs=NO_LIMIT,
             max_jobs_per_minute=NO_LIMIT,

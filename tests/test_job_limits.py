@@ -118,6 +118,7 @@ async def test_a_launch_waiting_on_another_counts_the_job_it_committed(module_da
                 target_username=None,
                 region="US",
                 target_results=10,
+                search_params=None,
                 timeout_seconds=60,
                 max_active_jobs=1,
                 max_jobs_per_minute=100,

@@ -1,190 +1,356 @@
-"""The ScrapeCreators client against a local stub server with recorded-shape answers."""
+"""The ScrapeCreators client against a local stub that answers as the documentation shows (tests/provider_docs)."""
 
-import contextlib
-import http.server
 import json
-import threading
-import time
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
+import msgspec
 import pytest
 
-from service.providers.base import ProviderError, SearchSpec
-from service.providers.scrapecreators import ScrapeCreatorsProvider
-
-RECORDED = Path(__file__).parent / "recorded"
-API_KEY = "sc-test-key"
-
-
-class Stub:
-    """Answers by path; `script` queues (status, body, headers) answers that come first."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, list[str]], str | None]] = []
-        self.script: list[tuple[int, bytes, dict[str, str]]] = []
-        self.delay = 0.0
-
-    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, bytes, dict[str, str]]:
-        if self.script:
-            return self.script.pop(0)
-        name = {
-            "/v1/tiktok/search/keyword": "tiktok_keyword_page2" if query.get("cursor") else "tiktok_keyword_page1",
-            "/v1/tiktok/search/users": "tiktok_users",
-            "/v2/instagram/reels/search": "instagram_reels",
-            "/v1/instagram/profile": "instagram_profile",
-            "/v1/youtube/search": "youtube_search",
-        }.get(path)
-        if name is None:
-            return 404, b'{"message": "no such endpoint"}', {}
-        return 200, (RECORDED / f"{name}.json").read_bytes(), {}
+from service.providers.base import Page, Profile, ProfileRef, ProviderError, SearchSpec
+from service.providers.scrapecreators import ScrapeCreatorsProvider, decode_cursor
+from service.providers.scrapecreators_mapping import complete, count_text, similar_query
+from tests.stubs import DOCS, SCRAPECREATORS_KEY, Stub, doc, scrapecreators_stub
 
 
 @pytest.fixture
-def stub() -> Iterator[tuple[Stub, str]]:
-    state = Stub()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            query = parse_qs(parts.query)
-            state.requests.append((parts.path, query, self.headers.get("x-api-key")))
-            time.sleep(state.delay)
-            status, body, headers = state.answer(parts.path, query)
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            with contextlib.suppress(BrokenPipeError):  # the client gave up waiting (the timeout test)
-                self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True).start()
-    yield state, f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+def stub() -> Iterator[Stub]:
+    with scrapecreators_stub() as running:
+        yield running
 
 
-def provider(base_url: str, timeout: float = 5.0) -> ScrapeCreatorsProvider:
-    return ScrapeCreatorsProvider(
-        base_url=base_url, api_key=API_KEY, timeout_seconds=timeout, http_retries=2, retry_delay_seconds=0.01
-    )
+class Clock:
+    """Injected sleep: records the waits instead of sleeping through them."""
+
+    def __init__(self) -> None:
+        self.waits: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
 
 
-async def test_tiktok_keyword_search_pages_and_maps_creators(stub: tuple[Stub, str]) -> None:
-    state, url = stub
-    client = provider(url)
-    spec = SearchSpec(platform="TikTok", keywords=["summer", "fashion"], target_username=None, region="GB")
-    first = await client.search(spec, None)
-    assert (len(first.creators), first.next_cursor, first.has_more) == (2, "20", True)
-    mila = first.creators[0]
+@pytest.fixture
+async def client(stub: Stub) -> AsyncIterator[ScrapeCreatorsProvider]:
+    provider = ScrapeCreatorsProvider(base_url=stub.url, api_key=SCRAPECREATORS_KEY, timeout_seconds=5)
+    yield provider
+    await provider.close()
+
+
+async def all_pages(client: ScrapeCreatorsProvider, spec: SearchSpec, limit: int = 20) -> list[Page]:
+    pages, cursor = [], None
+    for _ in range(limit):
+        page = await client.search(spec, cursor)
+        pages.append(page)
+        if not page.has_more:
+            return pages
+        cursor = page.next_cursor
+    raise AssertionError("the search never ended")
+
+
+def handles(pages: list[Page]) -> list[str]:
+    return [c["creator"]["handle"] for page in pages for c in page.creators]
+
+
+async def test_tiktok_searches_each_keyword_through_all_its_pages(stub: Stub, client: ScrapeCreatorsProvider) -> None:
+    spec = SearchSpec("TikTok", ["fashion", "summer"], None, "GB", {"datePosted": "this-week", "stopReason": "x"})
+    pages = await all_pages(client, spec)
+    assert handles(pages) == ["mila.styles", "jo_thrifts", "ana.wears", "sunny.days", "mila.styles"]
+    assert [(q["query"], q.get("cursor")) for q in stub.calls_to("/v1/tiktok/search/keyword")] == [
+        ("fashion", None),
+        ("fashion", "20"),
+        ("summer", None),
+    ]
+    first = stub.calls_to("/v1/tiktok/search/keyword")[0]
+    assert (first["region"], first["date_posted"]) == ("GB", "this-week")
+    assert "stopReason" not in first
+    assert "sort_by" not in first
+    assert [p.calls for p in pages] == [1, 1, 1]
+    assert all(not any(p.lookups) for p in pages), "the documented author carries followers and bio"
+    mila = pages[0].creators[0]
     assert mila["creator"] == {
         "name": "Mila Styles",
         "handle": "mila.styles",
         "followers": 184000,
-        "avatarUrl": "https://p16.tiktokcdn.example/mila.jpeg",
+        "avatarUrl": "https://p16-sign-va.tiktokcdn.com/tos-maliva-avt-0068/mila.styles~c5_100x100.jpeg",
         "bio": "Stylist in LA ✨ collabs: mila@stylesmgmt.com",
         "emails": ["mila@stylesmgmt.com"],
     }
-    assert mila["video"]["statistics"] == {"likes": 22000, "comments": 310, "shares": 120, "views": 410000}
+    assert mila["video"] == {
+        "description": "Three summer looks #fashion #summerstyle",
+        "url": "https://www.tiktok.com/@mila.styles/video/7381111111111111111",
+        "statistics": {"likes": 22000, "comments": 310, "shares": 120, "views": 410000},
+    }
     assert mila["hashtags"] == ["#fashion", "#summerstyle"]
-    assert first.creators[1]["video"]["url"] == "https://www.tiktok.com/@jo_thrifts/video/7302222222222222222"
+    assert {s.get("x-api-key") for _, _, s in stub.requests} == {SCRAPECREATORS_KEY}
 
-    second = await client.search(spec, first.next_cursor)
-    assert (len(second.creators), second.next_cursor, second.has_more) == (1, None, False)
-    path, query, key = state.requests[-1]
-    assert (path, query, key) == (
-        "/v1/tiktok/search/keyword",
-        {"query": ["summer fashion"], "region": ["GB"], "cursor": ["20"]},
-        API_KEY,
+
+async def test_instagram_reels_search_goes_page_by_page_and_names_the_profiles_to_fetch(
+    stub: Stub, client: ScrapeCreatorsProvider
+) -> None:
+    pages = await all_pages(client, SearchSpec("Instagram", ["skincare"], None, "US"))
+    assert [q["page"] for q in stub.calls_to("/v2/instagram/reels/search")] == ["1", "2", "3"]
+    assert handles(pages) == ["glow.with.lee", "derm.dana", "glow.with.lee", "skin.on.budget"]
+    lee = pages[0].creators[0]
+    assert lee["creator"]["followers"] == 0, "the reel's owner carries no follower count"
+    assert lee["video"]["statistics"] == {"likes": 15000, "comments": 320, "shares": 0, "views": 210000}
+    assert lee["video"]["url"] == "https://www.instagram.com/reel/C1aaaaaaaa1/"
+    assert lee["hashtags"] == ["#glow", "#skincare"]
+    assert pages[0].lookups == (
+        ProfileRef(key="instagram:5101", user_id="5101", handle="glow.with.lee"),
+        ProfileRef(key="instagram:5102", user_id="5102", handle="derm.dana"),
     )
-    await client.close()
+
+
+async def test_youtube_search_asks_for_the_extras_and_names_each_channel(
+    stub: Stub, client: ScrapeCreatorsProvider
+) -> None:
+    spec = SearchSpec("YouTube", ["keyboards"], None, "US", {"uploadDate": "this_week", "sortBy": "popular"})
+    pages = await all_pages(client, spec)
+    calls = stub.calls_to("/v1/youtube/search")
+    assert [(c["includeExtras"], c["uploadDate"], c["sortBy"]) for c in calls] == [("true", "this_week", "popular")] * 2
+    assert calls[1]["continuationToken"] == "4qmFsgKrCBIYVUNkRkpXVWE0M3NtUm00SXBIQnB"
+    first = pages[0].creators[0]
+    assert first["video"]["statistics"] == {"likes": 5400, "comments": 310, "shares": 0, "views": 110447}
+    assert first["creator"]["handle"] == "@keeblab"
+    assert first["hashtags"] == ["#keyboards"]
+    assert pages[0].lookups[0] == ProfileRef(
+        key="youtube:uckeeblab000000000000001", user_id="UCkeeblab000000000000001", handle="@keeblab"
+    )
+    assert len(pages) == 2
+    assert not pages[1].has_more
+
+
+async def test_tiktok_similar_reads_the_target_once_then_searches_users_with_its_bio(
+    stub: Stub, client: ScrapeCreatorsProvider
+) -> None:
+    pages = await all_pages(client, SearchSpec("TikTok", None, "@stoolpresidente", "US"))
+    assert stub.calls_to("/v1/tiktok/profile") == [{"handle": "stoolpresidente"}]
+    assert [(q["query"], q.get("cursor")) for q in stub.calls_to("/v1/tiktok/search/users")] == [
+        ("pizza", None),
+        ("pizza", "10"),
+    ]
+    assert [p.calls for p in pages] == [2, 1]
+    assert handles(pages) == ["pizzaboss", "slicequeen"], "the target itself is left out"
+    assert pages[0].lookups == (
+        ProfileRef(key="tiktok:pizzaboss", handle="pizzaboss"),
+        ProfileRef(key="tiktok:slicequeen", handle="slicequeen"),
+    ), "user search carries no bio"
+    assert pages[0].creators[0]["creator"]["followers"] == 250000
+    assert decode_cursor(pages[0].next_cursor).q == "pizza"
+
+
+async def test_youtube_similar_reads_the_channel_then_searches_without_it(
+    stub: Stub, client: ScrapeCreatorsProvider
+) -> None:
+    pages = await all_pages(client, SearchSpec("YouTube", None, "ThePatMcAfeeShow", "US"))
+    assert stub.calls_to("/v1/youtube/channel") == [{"handle": "ThePatMcAfeeShow"}]
+    assert stub.calls_to("/v1/youtube/search")[0]["query"] == "football"
+    assert handles(pages) == ["@filmroom"]
+    assert pages[0].calls == 2
+
+
+async def test_instagram_similar_maps_the_related_profiles_each_with_a_profile_to_fetch(
+    stub: Stub, client: ScrapeCreatorsProvider
+) -> None:
+    [page] = await all_pages(client, SearchSpec("Instagram", None, "adrianhorning", "US"))
+    assert handles([page]) == ["webscraping.tips", "data.dev"]
+    assert {c["creator"]["followers"] for c in page.creators} == {0}
+    assert [ref.user_id for ref in page.lookups if ref] == ["6101", "6102"]
 
 
 @pytest.mark.parametrize(
-    ("spec", "path", "handle", "emails"),
+    ("platform", "ref", "expected"),
     [
-        (SearchSpec("TikTok", None, "@mkbhd", "US"), "/v1/tiktok/search/users", "techtom", ["tom@techtom.tv"]),
         (
-            SearchSpec("Instagram", ["skincare"], None, "US"),
-            "/v2/instagram/reels/search",
-            "glow.with.lee",
-            ["lee@glowmail.com"],
+            "TikTok",
+            ProfileRef(key="tiktok:pizzaboss", handle="pizzaboss"),
+            Profile(
+                250000,
+                "One bite reviews 🍕 contact: boss@pizzaboss.tv",
+                "Pizza Boss",
+                "https://p16-sign-va.tiktokcdn.com/pizzaboss~c5_720x720.jpeg",
+            ),
         ),
-        (SearchSpec("Instagram", None, "target.creator", "US"), "/v1/instagram/profile", "similar.one", []),
-        (SearchSpec("YouTube", ["keyboards"], None, "US"), "/v1/youtube/search", "@keeblab", ["hello@keeblab.com"]),
+        (
+            "Instagram",
+            ProfileRef(key="instagram:5101", user_id="5101", handle="glow.with.lee"),
+            Profile(
+                128000,
+                "Skincare for real skin. lee@glowmail.com",
+                "Lee Park",
+                "https://scontent.cdninstagram.com/v/glow.with.lee.jpg",
+            ),
+        ),
+        (
+            "Instagram",
+            ProfileRef(key="instagram:adrianhorning", handle="adrianhorning"),
+            Profile(
+                25116, "Scraping the web", "Adrian Horning", "https://scontent.cdninstagram.com/v/adrianhorning.jpg"
+            ),
+        ),
+        (
+            "YouTube",
+            ProfileRef(key="youtube:uctypetest00000000000002", user_id="UCtypetest00000000000002", handle="@typetest"),
+            Profile(
+                45600,
+                "Typing tests and switch science",
+                "Type Test",
+                "https://yt3.googleusercontent.com/UCtypetest00000000000002=s72-c-k",
+                ("contact@typetest.io",),
+            ),
+        ),
     ],
 )
-async def test_every_platform_and_search_type(
-    stub: tuple[Stub, str], spec: SearchSpec, path: str, handle: str, emails: list[str]
+async def test_profiles_as_documented(
+    client: ScrapeCreatorsProvider, platform: Any, ref: ProfileRef, expected: Profile
 ) -> None:
-    state, url = stub
-    client = provider(url)
-    page = await client.search(spec, None)
-    assert state.requests[-1][0] == path
-    assert page.creators[0]["creator"]["handle"] == handle
-    assert page.creators[0]["creator"]["emails"] == emails
-    assert page.creators[0]["platform"] == spec.platform
-    await client.close()
+    assert await client.profile(platform, ref) == expected
 
 
-async def test_youtube_continues_with_its_token(stub: tuple[Stub, str]) -> None:
-    state, url = stub
-    client = provider(url)
-    page = await client.search(SearchSpec("YouTube", ["keyboards"], None, "US"), "EpcDEgRrZXli")
-    assert state.requests[-1][1]["continuationToken"] == ["EpcDEgRrZXli"]
-    assert page.next_cursor == "EpcDEgRrZXli"
-    await client.close()
+async def test_an_unknown_profile_is_a_404_provider_error(client: ScrapeCreatorsProvider) -> None:
+    with pytest.raises(ProviderError, match=r"found no creator @skin\.on\.budget") as raised:
+        await client.profile("Instagram", ProfileRef(key="instagram:5103", user_id="5103", handle="skin.on.budget"))
+    assert (raised.value.status, raised.value.retryable) == (404, False)
 
 
-async def test_rate_limits_and_server_errors_are_retried(stub: tuple[Stub, str]) -> None:
-    state, url = stub
-    state.script = [(429, b'{"message": "slow down"}', {"Retry-After": "0"}), (502, b"bad gateway", {})]
-    client = provider(url)
-    page = await client.search(SearchSpec("TikTok", ["a"], None, "US"), None)
+async def test_an_unknown_similar_target_fails_without_retrying(stub: Stub, client: ScrapeCreatorsProvider) -> None:
+    with pytest.raises(ProviderError, match="found no creator @nobody") as raised:
+        await client.search(SearchSpec("TikTok", None, "nobody", "US"), None)
+    assert not raised.value.retryable
+    assert len(stub.requests) == 1
+
+
+def answer(name: str, status: int, headers: dict[str, str] | None = None) -> tuple[int, bytes, dict[str, str]]:
+    return status, doc(f"scrapecreators/errors/{name}.json"), headers or {}
+
+
+async def test_rate_limits_and_server_errors_are_retried_honouring_retry_after(stub: Stub) -> None:
+    clock = Clock()
+    client = ScrapeCreatorsProvider(
+        base_url=stub.url, api_key=SCRAPECREATORS_KEY, http_retries=2, retry_delay_seconds=0.25, sleep=clock.sleep
+    )
+    stub.script = [answer("429", 429, {"Retry-After": "3"}), answer("500", 500)]
+    page = await client.search(SearchSpec("TikTok", ["fashion"], None, "US"), None)
     assert len(page.creators) == 2
-    assert len(state.requests) == 3
+    assert len(stub.requests) == 3
+    assert clock.waits == [3.0, 0.5], "Retry-After first, then the backoff"
+    await client.close()
+
+
+async def test_a_long_retry_after_is_handed_to_the_job_instead_of_waited_here(stub: Stub) -> None:
+    clock = Clock()
+    client = ScrapeCreatorsProvider(base_url=stub.url, api_key=SCRAPECREATORS_KEY, sleep=clock.sleep)
+    stub.script = [answer("429", 429, {"Retry-After": "120"})]
+    with pytest.raises(ProviderError, match="rate limiting") as raised:
+        await client.search(SearchSpec("TikTok", ["fashion"], None, "US"), None)
+    assert (raised.value.retryable, raised.value.retry_after, raised.value.status) == (True, 120.0, 429)
+    assert clock.waits == []
     await client.close()
 
 
 @pytest.mark.parametrize(
     ("answers", "retryable", "message"),
     [
-        ([(500, b"oops", {})] * 3, True, r"failed \(500\)"),
-        ([(429, b"{}", {"Retry-After": "0"})] * 3, True, "rate limiting"),
-        ([(401, b'{"message": "bad key"}', {})], False, "API key"),
-        ([(400, b'{"message": "query is required"}', {})], False, "query is required"),
-        ([(200, b"<html>not json</html>", {})], True, "unreadable"),
+        ([answer("500", 500)] * 3, True, r"failed \(500\)"),
+        ([answer("429", 429, {"Retry-After": "0"})] * 3, True, "rate limiting"),
+        ([answer("401", 401)], False, "refused our API key"),
+        ([answer("402", 402)], False, "out of credits"),
+        ([answer("400", 400)], False, "query is required"),
+        ([(200, b"<html>Bad gateway</html>", {})], True, "not JSON"),
+        ([(200, b"[1, 2]", {})], True, "not an object"),
+        ([(200, doc("scrapecreators/odd/tiktok_search_keyword_not_a_list.json"), {})], True, "cannot read"),
     ],
 )
 async def test_failures_become_provider_errors(
-    stub: tuple[Stub, str], answers: list[tuple[int, bytes, dict[str, str]]], retryable: bool, message: str
+    stub: Stub, answers: list[tuple[int, bytes, dict[str, str]]], retryable: bool, message: str
 ) -> None:
-    state, url = stub
-    state.script = list(answers)
-    client = provider(url)
+    clock = Clock()
+    client = ScrapeCreatorsProvider(base_url=stub.url, api_key=SCRAPECREATORS_KEY, http_retries=2, sleep=clock.sleep)
+    stub.script = list(answers)
     with pytest.raises(ProviderError, match=message) as raised:
-        await client.search(SearchSpec("TikTok", ["a"], None, "US"), None)
+        await client.search(SearchSpec("TikTok", ["fashion"], None, "US"), None)
     assert raised.value.retryable is retryable
-    assert len(state.requests) == len(answers)
+    assert len(stub.requests) == len(answers)
     await client.close()
 
 
-async def test_a_slow_provider_times_out_as_retryable(stub: tuple[Stub, str]) -> None:
-    state, url = stub
-    state.delay = 0.5
-    client = provider(url, timeout=0.1)
+async def test_items_of_an_unexpected_shape_are_skipped_and_counted(stub: Stub, client: ScrapeCreatorsProvider) -> None:
+    stub.script = [(200, doc("scrapecreators/odd/tiktok_search_keyword_odd_items.json"), {})]
+    page = await client.search(SearchSpec("TikTok", ["fashion"], None, "US"), None)
+    assert handles([page]) == ["ok.creator"]
+    assert page.skipped == 3
+
+
+async def test_a_wrong_api_key_is_refused_by_the_stub_as_documented(stub: Stub) -> None:
+    client = ScrapeCreatorsProvider(base_url=stub.url, api_key="wrong", timeout_seconds=5)
+    with pytest.raises(ProviderError, match="API key"):
+        await client.search(SearchSpec("YouTube", ["keyboards"], None, "US"), None)
+    await client.close()
+
+
+async def test_a_slow_provider_times_out_as_retryable() -> None:
+    # A port that accepts nothing: every attempt fails to connect, and the last becomes a retryable error.
+    clock = Clock()
+    client = ScrapeCreatorsProvider(base_url="http://127.0.0.1:9", api_key="k", timeout_seconds=0.2, sleep=clock.sleep)
     with pytest.raises(ProviderError, match="could not be reached") as raised:
         await client.search(SearchSpec("TikTok", ["a"], None, "US"), None)
     assert raised.value.retryable
+    assert len(clock.waits) == 2
     await client.close()
 
 
-def test_recorded_answers_are_valid_json() -> None:
-    for path in RECORDED.glob("*.json"):
+def test_a_cursor_from_before_keyword_rotation_still_continues() -> None:
+    assert decode_cursor("20").c == "20"
+    assert decode_cursor(None).k == 0
+
+
+def test_similar_query_prefers_hashtags_then_telling_words() -> None:
+    assert similar_query("Dave", "Founder. #pizza #NYC reviews") == "pizza nyc"
+    assert similar_query("Keeb Lab", "Mechanical keyboard reviews. Business: hello@keeblab.com") == (
+        "mechanical keyboard reviews"
+    )
+    assert similar_query("Keeb Lab", "") == "Keeb Lab"
+
+
+def test_subscriber_texts() -> None:
+    assert [count_text(t) for t in ("3.15M subscribers", "45,600 subscribers", "12K", None, "none")] == [
+        3_150_000,
+        45_600,
+        12_000,
+        None,
+        None,
+    ]
+
+
+def test_a_profile_completes_what_the_search_answer_lacked() -> None:
+    found = {
+        "creator": {"name": "x", "handle": "x", "followers": 0, "avatarUrl": None, "bio": "", "emails": []},
+        "video": {},
+        "hashtags": [],
+        "platform": "YouTube",
+    }
+    done = complete(
+        found, Profile(followers=10, bio="mail me: a@b.co", name="Ex", avatar_url="https://i", emails=("c@d.io",))
+    )
+    assert done["creator"] == {
+        "name": "Ex",
+        "handle": "x",
+        "followers": 10,
+        "avatarUrl": "https://i",
+        "bio": "mail me: a@b.co",
+        "emails": ["a@b.co", "c@d.io"],
+    }
+    assert complete(found, Profile()) == found
+
+
+def test_every_fixture_is_json_and_named_in_the_sources_note() -> None:
+    note = (DOCS / "SOURCES.md").read_text()
+    for path in DOCS.rglob("*.json"):
         json.loads(path.read_text())
+        folder = path.relative_to(DOCS).parent.as_posix()
+        assert f"`{folder}/" in note or f"`{path.relative_to(DOCS).as_posix()}`" in note, path
+
+
+def test_profiles_round_trip_through_storage() -> None:
+    profile = Profile(1, "b", "n", "https://a", ("e@x.io",))
+    assert msgspec.convert(msgspec.to_builtins(profile), Profile) == profile

@@ -17,6 +17,8 @@ class JobCreate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     target_username: RawText | None = None
     target_results: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
     region: RawText = "US"
+    # Provider options, validated per platform and search type (service/search_options.py).
+    search_params: dict[str, Any] | None = None
 
 
 class JobAction(msgspec.Struct, forbid_unknown_fields=True):

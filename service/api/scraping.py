@@ -14,6 +14,7 @@ from service.auth import AuthRequest
 from service.database import queries, transaction
 from service.enumerations import PLATFORM_BY_SLUG, PlatformSlug
 from service.errors import InvalidInput, TooManyJobs
+from service.search_options import clean_search_params
 from service.validation import clean_region, parse_id, search_of
 
 
@@ -29,6 +30,7 @@ class ScrapingController(Controller):
         campaign_id = parse_id(data.campaign_id, "campaignId")
         search_type, keywords, username = search_of(data.keywords, data.target_username)
         region = clean_region(data.region)
+        options = clean_search_params(data.search_params, PLATFORM_BY_SLUG[platform], search_type)
         timeout = await state.config.duration("timeouts", "standard_job_timeout")
         max_active = int(await state.config.number("api_limits", "max_active_jobs_per_user"))
         max_per_minute = int(await state.config.number("api_limits", "max_jobs_per_minute"))
@@ -44,6 +46,7 @@ class ScrapingController(Controller):
                 target_username=username,
                 region=region,
                 target_results=data.target_results,
+                search_params=options,
                 timeout_seconds=timeout.total_seconds(),
                 max_active_jobs=max_active,
                 max_jobs_per_minute=max_per_minute,

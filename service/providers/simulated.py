@@ -10,7 +10,7 @@ import hashlib
 import random
 
 from service.enumerations import Platform
-from service.providers.base import Creator, Page, ProviderError, SearchSpec
+from service.providers.base import Creator, Page, Profile, ProfileRef, ProviderError, SearchSpec
 
 PAGE_SIZE = 20
 
@@ -165,6 +165,10 @@ class SimulatedProvider:
         creators = [make_creator(spec, i) for i in range(start, end)]
         has_more = end < total_results(spec)
         return Page(creators=creators, next_cursor=str(end) if has_more else None, has_more=has_more)
+
+    async def profile(self, platform: Platform, ref: ProfileRef) -> Profile:
+        # Simulated creators are complete already: search pages carry no lookups.
+        raise ProviderError(f"The simulated provider has no profile for {ref.key}", retryable=False, status=404)
 
     async def close(self) -> None:
         pass

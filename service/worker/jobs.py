@@ -17,6 +17,7 @@ from service.enumerations import Platform, StopReason
 from service.providers.base import Creator, Page, Provider, ProviderError, SearchSpec
 from service.query_types import ClaimNextJobRow, RecordJobPageRow
 from service.system_config import SystemConfig
+from service.worker.enrichment import complete_page
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +41,16 @@ def progress_of(row: ClaimNextJobRow | RecordJobPageRow) -> Progress:
 
 
 def plan_step(progress: Progress, page: Page, target: int, budget: int) -> tuple[list[Creator], StopReason | None]:
-    """The creators to store from `page` (never past the target) and whether this step ends the job."""
+    """The creators to store from `page` (never past the target) and whether this step ends the job.
+
+    The budget counts provider calls: the page's search call and the profile calls that completed it.
+    """
     creators = page.creators[: max(target - progress.processed_results, 0)]
     if progress.processed_results + len(creators) >= target:
         return creators, "target_reached"
     if not page.has_more or page.next_cursor is None:
         return creators, "no_more_results"
-    if progress.processed_runs + 1 >= budget:
+    if progress.processed_runs + page.calls >= budget:
         return creators, "budget_exhausted"
     return creators, None
 
@@ -88,6 +92,7 @@ class JobProcessor:
             keywords=job.keywords,
             target_username=job.target_username,
             region=job.region,
+            options=job.search_params or {},
         )
         progress = progress_of(job)
         attempts = job.attempts  # failed calls for the current page
@@ -106,6 +111,15 @@ class JobProcessor:
             try:
                 async with self._lease_renewed(job_id, lease):
                     page = await self._provider.search(spec, progress.provider_cursor)
+                    page = await complete_page(
+                        self._pool,
+                        self._provider,
+                        job_id,
+                        spec.platform,
+                        page,
+                        wanted=job.target_results - progress.processed_results,
+                        calls_left=budget - progress.processed_runs - page.calls,
+                    )
             except ProviderError as exc:
                 await self._after_failure(job_id, attempts + 1, exc)
                 return
@@ -117,9 +131,14 @@ class JobProcessor:
                     worker_id=self._worker_id,
                     page=progress.cursor,
                     creators=creators,
+                    calls=page.calls,
                     next_provider_cursor=page.next_cursor,
                     stop_reason=stop_reason,
                     lease_seconds=lease.total_seconds(),
+                )
+            if page.skipped:
+                log.warning(
+                    "job %s page %d: %d item(s) of an unexpected shape skipped", job_id, progress.cursor, page.skipped
                 )
             if row is None:
                 log.info("job %s is no longer this worker's (cancelled, timed out or taken over)", job_id)
@@ -161,6 +180,7 @@ class JobProcessor:
                     await self._config.duration("worker", "retry_base_delay"),
                     await self._config.duration("worker", "retry_max_delay"),
                 )
+                delay = max(delay, timedelta(seconds=exc.retry_after or 0))  # the provider's Retry-After
                 log.warning("job %s: provider failed (attempt %d), retrying in %s: %s", job_id, attempt, delay, exc)
                 await queries.retry_job_later(
                     conn, job_id=job_id, worker_id=self._worker_id, delay_seconds=delay.total_seconds()
