@@ -282,3 +282,11 @@ FROM pg_proc AS p
 INNER JOIN pg_namespace AS n ON p.pronamespace = n.oid
 WHERE n.nspname = 'public' AND p.proname = any(:names::text[])
 ORDER BY p.proname;
+
+-- name: job_retry_state(job_id)^
+-- A job's failed attempts and how long until its next one.
+SELECT
+    attempts,
+    extract(EPOCH FROM next_attempt_at - now()) AS retry_in_seconds
+FROM scraping_jobs
+WHERE id = :job_id;
