@@ -60,6 +60,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     scrapecreators_api_key: str | None = None
     provider_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 20.0
 
+    # The welcome email's address when the sign-in token has no email claim (Clerk's default).
+    clerk_secret_key: str | None = None
+    clerk_api_url: str = "https://api.clerk.com"
+    clerk_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+
     email_backend: Literal["log", "smtp"] = "log"
     email_from: str = "Influencer Platform <no-reply@localhost>"
     dashboard_url: str = "http://localhost:3000/"

@@ -110,17 +110,17 @@ def scrapecreators_stub() -> Iterator[Stub]:
 
 
 CLERK_SECRET = "sk_test_stub_secret"
-CLERK_USERS = {
-    "user_2cSSCzV7948rhPJMsY601tXsEU4": "clerk/user_with_email.json",
-    "user_2noEmail0000000000000000000": "clerk/user_without_email.json",
-}
+# Users the stub knows, by the prefix of their id: a user with addresses, a user without any.
+CLERK_USERS = {"user_withmail": "clerk/user_with_email.json", "user_nomail": "clerk/user_without_email.json"}
 
 
 def clerk_route(path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
+    """GET /v1/users/{user_id} as Clerk's Backend API documents it (Bearer secret key)."""
     if headers.get("authorization") != f"Bearer {CLERK_SECRET}":
         return 401, doc("clerk/error_401.json"), {}
     match = re.fullmatch(r"/v1/users/([\w-]+)", path)
-    fixture = CLERK_USERS.get(match.group(1)) if match else None
+    user_id = match.group(1) if match else ""
+    fixture = next((f for prefix, f in CLERK_USERS.items() if user_id.startswith(prefix)), None)
     if fixture is None:
         return 404, doc("clerk/error_404.json"), {}
     return 200, doc(fixture), {}

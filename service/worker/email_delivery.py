@@ -1,12 +1,14 @@
 """Delivery of scheduled welcome emails from the outbox in user_profiles."""
 
 import logging
+from datetime import timedelta
 
 import asyncpg
 
 from service.backoff import retry_delay
 from service.database import queries
 from service.email import ClaimLostError, NotDeliveredError, Sender, render_welcome, welcome_message_id
+from service.identity import EmailDirectory
 from service.settings import Settings
 from service.system_config import SystemConfig
 
@@ -19,11 +21,19 @@ NO_ADDRESS = "no email address: the sign-in token had no email claim and the pro
 class WelcomeEmailDelivery:
     """One step delivers one due welcome email (see sql/email_outbox.sql for the states)."""
 
-    def __init__(self, pool: asyncpg.Pool, config: SystemConfig, sender: Sender, settings: Settings) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        config: SystemConfig,
+        sender: Sender,
+        settings: Settings,
+        directory: EmailDirectory | None = None,
+    ) -> None:
         self._pool = pool
         self._config = config
         self._sender = sender
         self._settings = settings
+        self._directory = directory
 
     async def step(self) -> bool:
         """Deliver one due email; False when none was due."""
@@ -36,13 +46,23 @@ class WelcomeEmailDelivery:
         if claim is None:
             return False
         user_id, attempt = claim.user_id, claim.attempt
-        if not claim.email:
+        to = claim.email
+        if not to and self._directory is not None:
+            lookup = await self._directory.primary_email(user_id)
+            if lookup.retry:
+                await self._after_failed_attempt(user_id, attempt, str(lookup.reason), lookup.retry_after)
+                return True
+            if not lookup.address:
+                await self._record_failure(user_id, attempt, f"no email address: {lookup.reason}")
+                return True
+            to = lookup.address
+        if not to:
             await self._record_failure(user_id, attempt, NO_ADDRESS)
             return True
 
         message_id = welcome_message_id(user_id, self._settings.email_from)
         message = render_welcome(
-            to=claim.email,
+            to=to,
             sender=self._settings.email_from,
             full_name=claim.full_name or "there",
             business_name=claim.business_name or "your business",
@@ -72,7 +92,9 @@ class WelcomeEmailDelivery:
         log.info("welcome email sent to %s (attempt %d)", user_id, attempt)
         return True
 
-    async def _after_failed_attempt(self, user_id: str, attempt: int, error: str) -> None:
+    async def _after_failed_attempt(
+        self, user_id: str, attempt: int, error: str, retry_after: float | None = None
+    ) -> None:
         if attempt >= await self._config.number("email", "max_attempts"):
             await self._record_failure(user_id, attempt, error)
             return
@@ -81,6 +103,7 @@ class WelcomeEmailDelivery:
             await self._config.duration("email", "retry_base_delay"),
             await self._config.duration("email", "retry_max_delay"),
         )
+        delay = max(delay, timedelta(seconds=retry_after or 0))
         log.warning("welcome email of %s failed (attempt %d), retrying in %s: %s", user_id, attempt, delay, error)
         async with self._pool.acquire() as conn:
             await queries.retry_email_later(

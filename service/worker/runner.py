@@ -19,6 +19,7 @@ import asyncpg
 
 from service.database import queries
 from service.email import sender_for
+from service.identity import directory_for
 from service.notifications import NEW_JOB_CHANNEL, Listener
 from service.providers.base import Provider
 from service.providers.factory import provider_for
@@ -107,7 +108,8 @@ class Worker:
 
     async def run(self, stop: asyncio.Event) -> None:
         provider = self._provider or provider_for(self._settings)
-        email = WelcomeEmailDelivery(self._pool, self._config, sender_for(self._settings), self._settings)
+        directory = directory_for(self._settings)
+        email = WelcomeEmailDelivery(self._pool, self._config, sender_for(self._settings), self._settings, directory)
         log.info("worker %s started with %d job slot(s)", self.worker_id, self._concurrency)
         try:
             await asyncio.gather(
@@ -118,6 +120,8 @@ class Worker:
         finally:
             if self._provider is None:
                 await provider.close()
+            if directory is not None:
+                await directory.close()
             log.info("worker %s stopped", self.worker_id)
 
 
