@@ -23,6 +23,12 @@ class Stub:
         self.script: list[Answer] = []
         self.url = ""
 
+    def reset(self) -> "Stub":
+        """Forget the requests and the scripted answers (a module-wide stub, between tests)."""
+        self.requests.clear()
+        self.script.clear()
+        return self
+
     def calls_to(self, path: str) -> list[dict[str, str]]:
         return [query for p, query, _ in self.requests if p == path]
 
@@ -74,33 +80,29 @@ SCRAPECREATORS_KEY = "sc-test-key"
 NOT_FOUND: Answer = (404, doc("scrapecreators/errors/404.json"), {})
 
 
-def scrapecreators_answer(relative: str) -> Answer:
-    path = DOCS / "scrapecreators" / relative
-    return (200, path.read_bytes(), {}) if path.exists() else NOT_FOUND
+# Endpoint -> the fixture that answers a request to it (named by the parameters that select a page or a user).
+SCRAPECREATORS_FIXTURES: dict[str, Callable[[dict[str, str]], str]] = {
+    "/v1/tiktok/search/keyword": lambda q: f"tiktok_search_keyword/{_slug(q['query'])}_{q.get('cursor', '0')}",
+    "/v1/tiktok/search/users": lambda q: f"tiktok_search_users/{_slug(q['query'])}_{q.get('cursor', '0')}",
+    "/v1/tiktok/profile": lambda q: f"tiktok_profile/{q['handle']}",
+    "/v2/instagram/reels/search": lambda q: f"instagram_reels_search/{_slug(q['query'])}_{q.get('page', '1')}",
+    "/v1/instagram/profile": lambda q: f"instagram_profile/{q['handle']}",
+    "/v1/instagram/basic-profile": lambda q: f"instagram_basic_profile/{q['userId']}",
+    "/v1/youtube/search": lambda q: f"youtube_search/{_slug(q['query'])}_{q.get('continuationToken', 'first')}",
+    "/v1/youtube/channel": lambda q: f"youtube_channel/{q.get('channelId') or q['handle']}",
+}
 
 
 def scrapecreators_route(path: str, query: dict[str, str], headers: dict[str, str]) -> Answer:
     """The documented answer for a request: the fixture named by endpoint and parameters, else 404."""
     if headers.get("x-api-key") != SCRAPECREATORS_KEY:
         return 401, doc("scrapecreators/errors/401.json"), {}
-    q = _slug(query.get("query", ""))
-    if path == "/v1/tiktok/search/keyword":
-        return scrapecreators_answer(f"tiktok_search_keyword/{q}_{query.get('cursor', '0')}.json")
-    if path == "/v1/tiktok/search/users":
-        return scrapecreators_answer(f"tiktok_search_users/{q}_{query.get('cursor', '0')}.json")
-    if path == "/v1/tiktok/profile":
-        return scrapecreators_answer(f"tiktok_profile/{query.get('handle', '')}.json")
-    if path == "/v2/instagram/reels/search":
-        return scrapecreators_answer(f"instagram_reels_search/{q}_{query.get('page', '1')}.json")
-    if path == "/v1/instagram/profile":
-        return scrapecreators_answer(f"instagram_profile/{query.get('handle', '')}.json")
-    if path == "/v1/instagram/basic-profile":
-        return scrapecreators_answer(f"instagram_basic_profile/{query.get('userId', '')}.json")
-    if path == "/v1/youtube/search":
-        return scrapecreators_answer(f"youtube_search/{q}_{query.get('continuationToken', 'first')}.json")
-    if path == "/v1/youtube/channel":
-        return scrapecreators_answer(f"youtube_channel/{query.get('channelId') or query.get('handle', '')}.json")
-    return NOT_FOUND
+    name = SCRAPECREATORS_FIXTURES.get(path)
+    try:
+        fixture = DOCS / "scrapecreators" / f"{name(query)}.json" if name else None
+    except KeyError:
+        return 400, doc("scrapecreators/errors/400.json"), {}
+    return (200, fixture.read_bytes(), {}) if fixture and fixture.exists() else NOT_FOUND
 
 
 @contextlib.contextmanager
@@ -134,3 +136,13 @@ def clerk_stub() -> Iterator[Stub]:
 
 def json_of(answer: Answer) -> Any:
     return json.loads(answer[1])
+
+
+class ManualClock:
+    """A monotonic clock that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

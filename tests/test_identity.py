@@ -19,7 +19,7 @@ from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.email_delivery import WELCOME, WelcomeEmailDelivery
 from tests.factories import fixtures
-from tests.stubs import CLERK_SECRET, Stub, clerk_stub, doc, json_of
+from tests.stubs import CLERK_SECRET, ManualClock, Stub, clerk_stub, doc, json_of
 
 WITH_EMAIL = "user_withmail_2cSSCzV7948rhPJMsY601tXsEU4"
 WITHOUT_EMAIL = "user_nomail_2noEmail000000000000"
@@ -33,22 +33,12 @@ def clerk() -> Iterator[Stub]:
 
 @pytest.fixture
 def stub(clerk: Stub) -> Stub:
-    clerk.requests.clear()
-    clerk.script.clear()
-    return clerk
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+    return clerk.reset()
 
 
 @pytest.fixture
-async def directory(stub: Stub) -> AsyncIterator[tuple[ClerkDirectory, Clock]]:
-    clock = Clock()
+async def directory(stub: Stub) -> AsyncIterator[tuple[ClerkDirectory, ManualClock]]:
+    clock = ManualClock()
     found = ClerkDirectory(api_url=stub.url, secret_key=CLERK_SECRET, clock=clock)
     yield found, clock
     await found.close()
@@ -64,7 +54,7 @@ def test_the_primary_address_is_the_one_primary_email_address_id_names() -> None
 
 
 async def test_a_found_user_gives_its_primary_address_and_is_cached(
-    stub: Stub, directory: tuple[ClerkDirectory, Clock]
+    stub: Stub, directory: tuple[ClerkDirectory, ManualClock]
 ) -> None:
     clerk, clock = directory
     assert await clerk.primary_email(WITH_EMAIL) == AddressLookup("testclerk123@gmail.com")
@@ -84,13 +74,15 @@ async def test_a_found_user_gives_its_primary_address_and_is_cached(
         ("user_unknown_0000", "Clerk has no user user_unknown_0000"),
     ],
 )
-async def test_no_address_is_a_final_answer(directory: tuple[ClerkDirectory, Clock], user_id: str, reason: str) -> None:
+async def test_no_address_is_a_final_answer(
+    directory: tuple[ClerkDirectory, ManualClock], user_id: str, reason: str
+) -> None:
     clerk, _ = directory
     assert await clerk.primary_email(user_id) == AddressLookup(None, reason)
 
 
 async def test_a_refused_key_and_rate_limits_are_worth_retrying_and_not_cached(
-    stub: Stub, directory: tuple[ClerkDirectory, Clock]
+    stub: Stub, directory: tuple[ClerkDirectory, ManualClock]
 ) -> None:
     clerk, _ = directory
     stub.script = [

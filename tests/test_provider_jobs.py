@@ -40,9 +40,7 @@ def stub() -> Iterator[Stub]:
 
 @pytest.fixture
 def calls(stub: Stub) -> Stub:
-    stub.requests.clear()
-    stub.script.clear()
-    return stub
+    return stub.reset()
 
 
 @pytest.fixture(scope="module")

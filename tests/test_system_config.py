@@ -11,6 +11,7 @@ from service.database import create_pool
 from service.settings import Settings
 from service.system_config import DEFAULTS, SystemConfig, parse_duration, parse_value
 from tests.factories import fixtures
+from tests.stubs import ManualClock
 
 
 @pytest.mark.parametrize(
@@ -52,14 +53,6 @@ def test_every_default_parses() -> None:
     assert DEFAULTS[("timeouts", "standard_job_timeout")].default == "30m"
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 async def second_pool(module_database: str) -> AsyncIterator[asyncpg.Pool]:
     """A pool of another "process" on the same database."""
@@ -83,7 +76,7 @@ async def store(pool: asyncpg.Pool, category: str, key: str, value: str, value_t
 
 
 async def test_defaults_apply_until_a_value_is_stored(first_pool: asyncpg.Pool) -> None:
-    config = SystemConfig(first_pool, clock=Clock())
+    config = SystemConfig(first_pool, clock=ManualClock())
     assert await config.number("api_limits", "max_api_calls_youtube") == 5
     assert await config.duration("timeouts", "standard_job_timeout") == timedelta(minutes=30)
     with pytest.raises(KeyError):
@@ -93,7 +86,7 @@ async def test_defaults_apply_until_a_value_is_stored(first_pool: asyncpg.Pool) 
 async def test_a_hot_reloadable_change_reaches_another_process_within_the_ttl(
     first_pool: asyncpg.Pool, second_pool: asyncpg.Pool
 ) -> None:
-    clock = Clock()
+    clock = ManualClock()
     other_process = SystemConfig(second_pool, clock=clock)
     assert await other_process.number("api_limits", "max_api_calls_instagram") == 5
 
@@ -108,7 +101,7 @@ async def test_a_value_that_is_not_hot_reloadable_is_read_once(
     first_pool: asyncpg.Pool, second_pool: asyncpg.Pool
 ) -> None:
     await store(first_pool, "email", "max_attempts", "3", "number", hot=False)
-    clock = Clock()
+    clock = ManualClock()
     other_process = SystemConfig(second_pool, clock=clock)
     assert await other_process.number("email", "max_attempts") == 3
     await store(first_pool, "email", "max_attempts", "7", "number", hot=False)
@@ -130,7 +123,7 @@ async def test_an_unusable_stored_value_falls_back_to_the_default(
 async def test_an_unreachable_database_gives_the_last_known_value(module_database: str) -> None:
     settings = Settings(database_url=module_database, db_pool_min_size=0)
     pool = await create_pool(module_database, settings)
-    clock = Clock()
+    clock = ManualClock()
     config = SystemConfig(pool, clock=clock)
     await store(pool, "api_limits", "max_api_calls_tiktok", "4", "number")
     assert await config.number("api_limits", "max_api_calls_tiktok") == 4

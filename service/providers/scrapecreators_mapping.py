@@ -209,6 +209,21 @@ def tiktok_ref(handle: str) -> ProfileRef:
     return ProfileRef(key=f"tiktok:{handle.lower()}", handle=handle)
 
 
+def _tiktok_creator(user: dict[str, Any], handle: str, **video: Any) -> tuple[Creator, ProfileRef | None]:
+    """A TikTok creator from a search answer's author or user_info (the same snake_case fields)."""
+    followers = number(user.get("follower_count"))
+    found = creator(
+        "TikTok",
+        name=text(user.get("nickname")),
+        handle=handle,
+        followers=followers,
+        avatar=first_url(user.get("avatar_thumb")) or first_url(user.get("avatar_medium")),
+        bio=text(user.get("signature")),
+        **video,
+    )
+    return found, tiktok_ref(handle) if _needs_profile(followers, user.get("signature")) else None
+
+
 def map_tiktok_videos(body: dict[str, Any]) -> Mapped:
     """/v1/tiktok/search/keyword: search_item_list[].aweme_info with its author and statistics."""
     mapped = Mapped([], [])
@@ -226,26 +241,19 @@ def map_tiktok_videos(body: dict[str, Any]) -> Mapped:
             for t in video.get("text_extra") or []
             if isinstance(t, dict) and isinstance(t.get("hashtag_name"), str) and t["hashtag_name"]
         ]
-        followers = number(author.get("follower_count"))
-        video_id = video.get("aweme_id")
-        mapped.creators.append(
-            creator(
-                "TikTok",
-                name=text(author.get("nickname")),
-                handle=handle,
-                followers=followers,
-                avatar=first_url(author.get("avatar_thumb")) or first_url(author.get("avatar_medium")),
-                bio=text(author.get("signature")),
-                description=desc,
-                url=text(video.get("share_url")) or f"https://www.tiktok.com/@{handle}/video/{video_id}",
-                likes=stats.get("digg_count"),
-                comments=stats.get("comment_count"),
-                shares=stats.get("share_count"),
-                views=stats.get("play_count"),
-                hashtags=sorted(set(tags) | set(hashtags_in(desc))),
-            )
+        found, lookup = _tiktok_creator(
+            author,
+            handle,
+            description=desc,
+            url=text(video.get("share_url")) or f"https://www.tiktok.com/@{handle}/video/{video.get('aweme_id')}",
+            likes=stats.get("digg_count"),
+            comments=stats.get("comment_count"),
+            shares=stats.get("share_count"),
+            views=stats.get("play_count"),
+            hashtags=sorted(set(tags) | set(hashtags_in(desc))),
         )
-        mapped.lookups.append(tiktok_ref(handle) if _needs_profile(followers, author.get("signature")) else None)
+        mapped.creators.append(found)
+        mapped.lookups.append(lookup)
     return mapped
 
 
@@ -260,19 +268,9 @@ def map_tiktok_users(body: dict[str, Any], exclude: str | None = None) -> Mapped
             continue
         if exclude and handle.lower() == exclude.lower():
             continue
-        followers = number(user.get("follower_count"))
-        mapped.creators.append(
-            creator(
-                "TikTok",
-                name=text(user.get("nickname")),
-                handle=handle,
-                followers=followers,
-                avatar=first_url(user.get("avatar_thumb")) or first_url(user.get("avatar_medium")),
-                bio=text(user.get("signature")),
-                url=f"https://www.tiktok.com/@{handle}",
-            )
-        )
-        mapped.lookups.append(tiktok_ref(handle) if _needs_profile(followers, user.get("signature")) else None)
+        found, lookup = _tiktok_creator(user, handle, url=f"https://www.tiktok.com/@{handle}")
+        mapped.creators.append(found)
+        mapped.lookups.append(lookup)
     return mapped
 
 
@@ -372,29 +370,27 @@ def map_instagram_related(body: dict[str, Any], exclude: str | None = None) -> M
     return mapped
 
 
+def _instagram_profile(user: dict[str, Any], followers: Any, email: Any) -> Profile:
+    return Profile(
+        followers=number(followers),
+        bio=text(user.get("biography")),
+        name=text(user.get("full_name")),
+        avatar_url=text(user.get("profile_pic_url")),
+        emails=tuple(emails_in(text(email))),
+    )
+
+
 def map_instagram_basic_profile(body: dict[str, Any]) -> Profile:
     """/v1/instagram/basic-profile: the user itself (follower_count, biography, ...)."""
     if not any(key in body for key in ("username", "follower_count", "biography", "full_name")):
         raise UnreadableAnswerError("not a basic profile")
-    return Profile(
-        followers=number(body.get("follower_count")),
-        bio=text(body.get("biography")),
-        name=text(body.get("full_name")),
-        avatar_url=text(body.get("profile_pic_url")),
-        emails=tuple(emails_in(text(body.get("public_email")))),
-    )
+    return _instagram_profile(body, body.get("follower_count"), body.get("public_email"))
 
 
 def map_instagram_profile(body: dict[str, Any]) -> Profile:
     """/v1/instagram/profile: data.user with edge_followed_by.count."""
     user = instagram_user(body)
-    return Profile(
-        followers=number(obj(user.get("edge_followed_by")).get("count")),
-        bio=text(user.get("biography")),
-        name=text(user.get("full_name")),
-        avatar_url=text(user.get("profile_pic_url")),
-        emails=tuple(emails_in(text(user.get("business_email")))),
-    )
+    return _instagram_profile(user, obj(user.get("edge_followed_by")).get("count"), user.get("business_email"))
 
 
 # --- YouTube --------------------------------------------------------------------------------
