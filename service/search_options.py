@@ -27,16 +27,21 @@ _TIKTOK_KEYWORD = {
     ),
     "sortBy": SearchOption("sort_by", ("relevance", "most-liked", "date-posted")),
 }
+_INSTAGRAM_KEYWORD = {
+    # /v2/instagram/reels/search
+    "datePosted": SearchOption("date_posted", ("last-hour", "last-day", "last-week", "last-month", "last-year")),
+}
 _YOUTUBE_SEARCH = {
-    # /v1/youtube/search (a similar search runs the same search)
+    # /v1/youtube/search (a similar search runs the same search); `region` is the job's own field.
     "uploadDate": SearchOption("uploadDate", ("today", "this_week", "this_month", "this_year")),
     "sortBy": SearchOption("sortBy", ("relevance", "popular")),
+    "duration": SearchOption("duration", ("under_3_min", "between_3_and_20_min", "over_20_min")),
 }
 
 OPTIONS: dict[tuple[str, str], dict[str, SearchOption]] = {
     ("TikTok", "keyword"): _TIKTOK_KEYWORD,
     ("TikTok", "similar"): {},  # /v1/tiktok/search/users takes only query and cursor
-    ("Instagram", "keyword"): {},  # /v2/instagram/reels/search takes only query and page
+    ("Instagram", "keyword"): _INSTAGRAM_KEYWORD,
     ("Instagram", "similar"): {},  # /v1/instagram/profile takes only the handle
     ("YouTube", "keyword"): _YOUTUBE_SEARCH,
     ("YouTube", "similar"): _YOUTUBE_SEARCH,

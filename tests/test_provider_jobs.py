@@ -30,6 +30,7 @@ from tests.stubs import SCRAPECREATORS_KEY, Stub, doc, scrapecreators_stub
 
 Client = AsyncTestClient[Any]
 Job = dict[str, Any]
+TYPE_TEST = "UCtypetest00000000000002"  # a channel the search gives without a handle
 
 
 @pytest.fixture(scope="module")
@@ -147,23 +148,26 @@ async def test_youtube_keyword_creators_have_followers_bio_emails_and_engagement
     job = await run_job(api, db, sc_settings, owner, "youtube", keywords=["keyboards"])
     assert (job["status"], job["searchParams"]) == ("completed", {"stopReason": "no_more_results"})
     # Two search pages, and one channel call per channel although @keeblab is on both pages.
-    assert [q["channelId"] for q in calls.calls_to("/v1/youtube/channel")] == [
+    assert sorted(q["channelId"] for q in calls.calls_to("/v1/youtube/channel")) == [
         "UCkeeblab000000000000001",
         "UCtypetest00000000000002",
     ]
     assert job["processedRuns"] == 4
     creators = await creators_of(api, owner, job["id"])
-    keeb = creators["@keeblab"]
+    keeb = creators["keeblab"]
     assert keeb["creator"]["followers"] == 312000
     assert keeb["creator"]["bio"] == "Mechanical keyboard reviews. Business: hello@keeblab.com"
     assert keeb["creator"]["emails"] == ["hello@keeblab.com"]
-    assert creators["@typetest"]["creator"]["emails"] == ["contact@typetest.io"]
-    assert float(creators["@typetest"]["engagementRate"]) > 0
+    typetest = creators[TYPE_TEST]
+    assert typetest["creator"]["followers"] == 45600, "from its subscriberCountText"
+    assert typetest["creator"]["emails"] == ["contact@typetest.io"]
+    assert float(typetest["engagementRate"]) > 0
     exported = await csv_of(api, owner, job["id"])
-    assert exported["@typetest"]["followers"] == "45600"
-    assert exported["@typetest"]["emails"] == "contact@typetest.io"
-    assert exported["@typetest"]["likes"] == "2100"
-    assert float(exported["@keeblab"]["engagement_rate"]) > 0
+    assert exported[TYPE_TEST]["followers"] == "45600"
+    assert exported[TYPE_TEST]["emails"] == "contact@typetest.io"
+    assert exported[TYPE_TEST]["likes"] == "2100"
+    assert exported["keeblab"]["bio"] == "Mechanical keyboard reviews. Business: hello@keeblab.com"
+    assert float(exported["keeblab"]["engagement_rate"]) > 0
 
 
 async def test_instagram_goes_past_its_first_page_and_completes_owners(
@@ -177,7 +181,10 @@ async def test_instagram_goes_past_its_first_page_and_completes_owners(
     assert set(creators) == {"glow.with.lee", "derm.dana", "skin.on.budget"}
     assert creators["derm.dana"]["creator"]["followers"] == 920000
     assert creators["glow.with.lee"]["creator"]["emails"] == ["lee@glowmail.com"]
-    assert creators["skin.on.budget"]["creator"]["followers"] == 0, "the provider does not know it (404)"
+    budget = creators["skin.on.budget"]["creator"]
+    assert (budget["followers"], budget["bio"]) == (15500, ""), (
+        "its profile is unknown (404): the reel's owner data stays"
+    )
 
 
 async def test_a_tiktok_search_with_two_keywords_covers_both(
@@ -188,11 +195,19 @@ async def test_a_tiktok_search_with_two_keywords_covers_both(
     )
     assert job["status"] == "completed"
     assert job["searchParams"] == {"sortBy": "most-liked", "stopReason": "no_more_results"}
-    assert [q["query"] for q in calls.calls_to("/v1/tiktok/search/keyword")] == ["fashion", "fashion", "summer"]
+    assert [q["query"] for q in calls.calls_to("/v1/tiktok/search/keyword")] == ["fashion"] * 3 + ["summer"] * 2
+    assert sorted(q["handle"] for q in calls.calls_to("/v1/tiktok/profile")) == [
+        "ana.wears",
+        "jo_thrifts",
+        "mila.styles",
+        "sunny.days",
+    ], "one profile call per creator, mila.styles although found twice"
+    assert job["processedRuns"] == 9
     assert {q["sort_by"] for q in calls.calls_to("/v1/tiktok/search/keyword")} == {"most-liked"}
     creators = await creators_of(api, owner, job["id"])
     assert {"jo_thrifts", "ana.wears", "sunny.days", "mila.styles"} <= set(creators)
     assert creators["sunny.days"]["creator"]["emails"] == ["hello@sunnydays.co"]
+    assert creators["mila.styles"]["creator"]["followers"] == 184500, "the profile's count is the fresher one"
     assert job["aggregations"] == {"totalResults": 3, "totalCreators": 5, "averageCreatorsPerResult": 1.67}
 
 
@@ -205,8 +220,8 @@ async def test_similar_searches_complete_their_creators(
     assert creators["pizzaboss"]["creator"]["emails"] == ["boss@pizzaboss.tv"]
     instagram = await run_job(api, db, sc_settings, owner, "instagram", targetUsername="adrianhorning")
     creators = await creators_of(api, owner, instagram["id"])
-    assert creators["webscraping.tips"]["creator"]["followers"] == 40200
-    assert creators["webscraping.tips"]["creator"]["emails"] == ["tips@scrape.dev"]
+    assert creators["itsallykrinsky"]["creator"]["followers"] == 40200
+    assert creators["itsallykrinsky"]["creator"]["emails"] == ["tips@scrape.dev"]
 
 
 async def test_profile_calls_stay_within_the_jobs_budget(
@@ -221,8 +236,8 @@ async def test_profile_calls_stay_within_the_jobs_budget(
     assert job["searchParams"]["stopReason"] == "budget_exhausted"
     assert len(calls.calls_to("/v1/youtube/channel")) == 1
     creators = await creators_of(api, owner, job["id"])
-    assert creators["@keeblab"]["creator"]["followers"] == 312000
-    assert creators["@typetest"]["creator"]["followers"] == 0, "no call left to complete it"
+    assert creators["keeblab"]["creator"]["followers"] == 312000
+    assert creators[TYPE_TEST]["creator"]["followers"] == 0, "no call left to complete it"
 
 
 async def test_an_unreadable_page_is_a_failed_attempt_and_then_a_readable_error(
@@ -276,7 +291,7 @@ async def test_items_of_an_unexpected_shape_are_counted_in_the_jobs_log_line(
 ) -> None:
     calls.script = [(200, doc("scrapecreators/odd/tiktok_search_keyword_odd_items.json"), {})]
     with caplog.at_level(logging.INFO, logger="service.worker.jobs"):
-        job = await run_job(api, db, sc_settings, owner, "tiktok", keywords=["fashion"])
+        job = await run_job(api, db, sc_settings, owner, "tiktok", keywords=["summer"])
     assert job["status"] == "completed"
     assert any(
         f"job {job['id']}" in r.message and "3 item(s) of an unexpected shape skipped" in r.message
@@ -301,7 +316,7 @@ async def test_items_of_an_unexpected_shape_are_counted_in_the_jobs_log_line(
         (
             "instagram",
             {"keywords": ["a"], "searchParams": {"sortBy": "relevance"}},
-            [("searchParams.sortBy", "is not an option of a Instagram keyword search (options: none)")],
+            [("searchParams.sortBy", "is not an option of a Instagram keyword search (options: datePosted)")],
         ),
         (
             "youtube",

@@ -51,6 +51,10 @@ def handles(pages: list[Page]) -> list[str]:
     return [c["creator"]["handle"] for page in pages for c in page.creators]
 
 
+def fixture(relative: str) -> Any:
+    return json.loads(doc(f"scrapecreators/{relative}"))
+
+
 async def test_tiktok_searches_each_keyword_through_all_its_pages(stub: Stub, client: ScrapeCreatorsProvider) -> None:
     spec = SearchSpec("TikTok", ["fashion", "summer"], None, "GB", {"datePosted": "this-week", "stopReason": "x"})
     pages = await all_pages(client, spec)
@@ -58,41 +62,59 @@ async def test_tiktok_searches_each_keyword_through_all_its_pages(stub: Stub, cl
     assert [(q["query"], q.get("cursor")) for q in stub.calls_to("/v1/tiktok/search/keyword")] == [
         ("fashion", None),
         ("fashion", "20"),
+        ("fashion", "30"),
         ("summer", None),
-    ]
+        ("summer", "10"),
+    ], "a keyword's pages end with an empty page (no has_more is documented), then the next keyword starts"
     first = stub.calls_to("/v1/tiktok/search/keyword")[0]
     assert (first["region"], first["date_posted"]) == ("GB", "this-week")
     assert "stopReason" not in first
     assert "sort_by" not in first
-    assert [p.calls for p in pages] == [1, 1, 1]
-    assert all(not any(p.lookups) for p in pages), "the documented author carries followers and bio"
-    mila = pages[0].creators[0]
-    assert mila["creator"] == {
-        "name": "Mila Styles",
-        "handle": "mila.styles",
-        "followers": 184000,
-        "avatarUrl": "https://p16-sign-va.tiktokcdn.com/tos-maliva-avt-0068/mila.styles~c5_100x100.jpeg",
-        "bio": "Stylist in LA ✨ collabs: mila@stylesmgmt.com",
-        "emails": ["mila@stylesmgmt.com"],
-    }
-    assert mila["video"] == {
-        "description": "Three summer looks #fashion #summerstyle",
-        "url": "https://www.tiktok.com/@mila.styles/video/7381111111111111111",
-        "statistics": {"likes": 22000, "comments": 310, "shares": 120, "views": 410000},
-    }
-    assert mila["hashtags"] == ["#fashion", "#summerstyle"]
+    assert [p.calls for p in pages] == [1] * 5
+    assert pages[0].lookups == (
+        ProfileRef(key="tiktok:mila.styles", handle="mila.styles"),
+        ProfileRef(key="tiktok:jo_thrifts", handle="jo_thrifts"),
+    ), "the documented author has followers but no signature (bio)"
     assert {s.get("x-api-key") for _, _, s in stub.requests} == {SCRAPECREATORS_KEY}
+
+
+async def test_the_documentations_own_tiktok_video_maps_to_a_creator(
+    stub: Stub, client: ScrapeCreatorsProvider
+) -> None:
+    [page, _] = await all_pages(client, SearchSpec("TikTok", ["super bowl"], None, "US"))
+    video = fixture("tiktok_search_keyword/super_bowl_0.json")["search_item_list"][0]["aweme_info"]
+    [found] = page.creators
+    assert found["creator"] == {
+        "name": "Peter Griffin, fan",
+        "handle": "kansascitychiefsfan5",
+        "followers": 25,
+        "avatarUrl": video["author"]["avatar_thumb"]["url_list"][0],
+        "bio": "",
+        "emails": [],
+    }
+    assert found["video"] == {
+        "description": video["desc"],
+        "url": "https://www.tiktok.com/@kansascitychiefsfan5/video/7334621391758642478",
+        "statistics": {"likes": 355, "comments": 5, "shares": 22, "views": 31677},
+    }
+    assert found["hashtags"] == ["#kansascitychiefs", "#superbowl", "#superbowlhalftime", "#traviskelce"]
+    assert found["platform"] == "TikTok"
 
 
 async def test_instagram_reels_search_goes_page_by_page_and_names_the_profiles_to_fetch(
     stub: Stub, client: ScrapeCreatorsProvider
 ) -> None:
-    pages = await all_pages(client, SearchSpec("Instagram", ["skincare"], None, "US"))
-    assert [q["page"] for q in stub.calls_to("/v2/instagram/reels/search")] == ["1", "2", "3"]
+    pages = await all_pages(client, SearchSpec("Instagram", ["skincare"], None, "US", {"datePosted": "last-week"}))
+    assert [(q["page"], q["date_posted"]) for q in stub.calls_to("/v2/instagram/reels/search")] == [
+        ("1", "last-week"),
+        ("2", "last-week"),
+        ("3", "last-week"),
+    ]
     assert handles(pages) == ["glow.with.lee", "derm.dana", "glow.with.lee", "skin.on.budget"]
     lee = pages[0].creators[0]
-    assert lee["creator"]["followers"] == 0, "the reel's owner carries no follower count"
-    assert lee["video"]["statistics"] == {"likes": 15000, "comments": 320, "shares": 0, "views": 210000}
+    assert lee["creator"]["followers"] == 128000, "the reel's owner carries its follower count"
+    assert lee["creator"]["bio"] == "", "but not its biography"
+    assert lee["video"]["statistics"] == {"likes": 15000, "comments": 320, "shares": 0, "views": 0}
     assert lee["video"]["url"] == "https://www.instagram.com/reel/C1aaaaaaaa1/"
     assert lee["hashtags"] == ["#glow", "#skincare"]
     assert pages[0].lookups == (
@@ -101,23 +123,58 @@ async def test_instagram_reels_search_goes_page_by_page_and_names_the_profiles_t
     )
 
 
+async def test_the_documentations_own_reels_map_to_creators(client: ScrapeCreatorsProvider) -> None:
+    page = await client.search(SearchSpec("Instagram", ["dogs"], None, "US"), None)
+    first = page.creators[0]
+    assert (first["creator"]["handle"], first["creator"]["followers"]) == ("fetchmycamera_", 188406)
+    assert first["creator"]["name"] == "Mark | Dog Photographer & Storyteller"
+    assert first["video"]["statistics"]["likes"] == 3487
+    assert first["video"]["url"] == "https://www.instagram.com/reel/DOq6eV6iIgD/"
+    assert page.lookups[0] == ProfileRef(key="instagram:70127159370", user_id="70127159370", handle="fetchmycamera_")
+
+
+async def test_reels_search_stops_at_the_last_page_it_serves(stub: Stub, client: ScrapeCreatorsProvider) -> None:
+    stub.script = [(200, doc("scrapecreators/instagram_reels_search/skincare_1.json"), {})]
+    page = await client.search(SearchSpec("Instagram", ["skincare"], None, "US"), '{"c":"11"}')
+    assert stub.calls_to("/v2/instagram/reels/search")[0]["page"] == "11"
+    assert len(page.creators) == 2
+    assert (page.has_more, page.next_cursor) == (False, None), "page 12 would be a 400"
+
+
 async def test_youtube_search_asks_for_the_extras_and_names_each_channel(
     stub: Stub, client: ScrapeCreatorsProvider
 ) -> None:
-    spec = SearchSpec("YouTube", ["keyboards"], None, "US", {"uploadDate": "this_week", "sortBy": "popular"})
-    pages = await all_pages(client, spec)
+    options = {"uploadDate": "this_week", "sortBy": "popular", "duration": "over_20_min"}
+    pages = await all_pages(client, SearchSpec("YouTube", ["keyboards"], None, "GB", options))
     calls = stub.calls_to("/v1/youtube/search")
-    assert [(c["includeExtras"], c["uploadDate"], c["sortBy"]) for c in calls] == [("true", "this_week", "popular")] * 2
+    assert [(c["includeExtras"], c["uploadDate"], c["sortBy"], c["duration"], c["region"]) for c in calls] == [
+        ("true", "this_week", "popular", "over_20_min", "GB")
+    ] * 2
     assert calls[1]["continuationToken"] == "4qmFsgKrCBIYVUNkRkpXVWE0M3NtUm00SXBIQnB"
-    first = pages[0].creators[0]
+    first, second = pages[0].creators
     assert first["video"]["statistics"] == {"likes": 5400, "comments": 310, "shares": 0, "views": 110447}
-    assert first["creator"]["handle"] == "@keeblab"
+    assert first["creator"]["handle"] == "keeblab"
     assert first["hashtags"] == ["#keyboards"]
-    assert pages[0].lookups[0] == ProfileRef(
-        key="youtube:uckeeblab000000000000001", user_id="UCkeeblab000000000000001", handle="@keeblab"
+    assert second["creator"]["handle"] == "UCtypetest00000000000002", "a channel without a handle goes by its id"
+    assert pages[0].lookups == (
+        ProfileRef(key="youtube:uckeeblab000000000000001", user_id="UCkeeblab000000000000001", handle="keeblab"),
+        ProfileRef(
+            key="youtube:uctypetest00000000000002",
+            user_id="UCtypetest00000000000002",
+            handle="UCtypetest00000000000002",
+        ),
     )
     assert len(pages) == 2
     assert not pages[1].has_more
+
+
+async def test_the_documentations_own_youtube_search_maps_to_creators(client: ScrapeCreatorsProvider) -> None:
+    page = await client.search(SearchSpec("YouTube", ["NF running"], None, "US"), None)
+    first = page.creators[0]
+    assert first["creator"]["handle"] == "UCoRR6OLuIZ2-5VxtnQIaN2w"
+    assert first["creator"]["name"] == "NFrealmusic"
+    assert first["video"]["statistics"] == {"likes": 0, "comments": 0, "shares": 0, "views": 14860541}
+    assert page.has_more
 
 
 async def test_tiktok_similar_reads_the_target_once_then_searches_users_with_its_bio(
@@ -145,7 +202,7 @@ async def test_youtube_similar_reads_the_channel_then_searches_without_it(
     pages = await all_pages(client, SearchSpec("YouTube", None, "ThePatMcAfeeShow", "US"))
     assert stub.calls_to("/v1/youtube/channel") == [{"handle": "ThePatMcAfeeShow"}]
     assert stub.calls_to("/v1/youtube/search")[0]["query"] == "football"
-    assert handles(pages) == ["@filmroom"]
+    assert handles(pages) == ["filmroom"]
     assert pages[0].calls == 2
 
 
@@ -153,49 +210,48 @@ async def test_instagram_similar_maps_the_related_profiles_each_with_a_profile_t
     stub: Stub, client: ScrapeCreatorsProvider
 ) -> None:
     [page] = await all_pages(client, SearchSpec("Instagram", None, "adrianhorning", "US"))
-    assert handles([page]) == ["webscraping.tips", "data.dev"]
+    assert handles([page]) == ["itsallykrinsky", "data.dev"]
     assert {c["creator"]["followers"] for c in page.creators} == {0}
-    assert [ref.user_id for ref in page.lookups if ref] == ["6101", "6102"]
+    assert [ref.user_id for ref in page.lookups if ref] == ["66873381803", "6102"]
+
+
+def _tiktok_profile(handle: str) -> Profile:
+    user = fixture(f"tiktok_profile/{handle}.json")["user"]
+    return Profile(250000, user["signature"], user["nickname"], user["avatarMedium"])
 
 
 @pytest.mark.parametrize(
     ("platform", "ref", "expected"),
     [
-        (
-            "TikTok",
-            ProfileRef(key="tiktok:pizzaboss", handle="pizzaboss"),
-            Profile(
-                250000,
-                "One bite reviews 🍕 contact: boss@pizzaboss.tv",
-                "Pizza Boss",
-                "https://p16-sign-va.tiktokcdn.com/pizzaboss~c5_720x720.jpeg",
-            ),
-        ),
+        ("TikTok", ProfileRef(key="tiktok:pizzaboss", handle="pizzaboss"), _tiktok_profile("pizzaboss")),
         (
             "Instagram",
-            ProfileRef(key="instagram:5101", user_id="5101", handle="glow.with.lee"),
+            ProfileRef(key="instagram:314216", user_id="314216", handle="zuck"),
             Profile(
-                128000,
-                "Skincare for real skin. lee@glowmail.com",
-                "Lee Park",
-                "https://scontent.cdninstagram.com/v/glow.with.lee.jpg",
+                16101999,
+                "I build stuff",
+                "Mark Zuckerberg",
+                fixture("instagram_basic_profile/314216.json")["profile_pic_url"],
             ),
         ),
         (
             "Instagram",
             ProfileRef(key="instagram:adrianhorning", handle="adrianhorning"),
             Profile(
-                25116, "Scraping the web", "Adrian Horning", "https://scontent.cdninstagram.com/v/adrianhorning.jpg"
+                25116,
+                "Scraping the web",
+                "Adrian Horning",
+                fixture("instagram_profile/adrianhorning.json")["data"]["user"]["profile_pic_url"],
             ),
         ),
         (
             "YouTube",
-            ProfileRef(key="youtube:uctypetest00000000000002", user_id="UCtypetest00000000000002", handle="@typetest"),
+            ProfileRef(key="youtube:uctypetest00000000000002", user_id="UCtypetest00000000000002"),
             Profile(
                 45600,
                 "Typing tests and switch science",
                 "Type Test",
-                "https://yt3.googleusercontent.com/UCtypetest00000000000002=s72-c-k",
+                fixture("youtube_channel/UCtypetest00000000000002.json")["avatar"]["image"]["sources"][0]["url"],
                 ("contact@typetest.io",),
             ),
         ),
@@ -313,8 +369,8 @@ def test_similar_query_prefers_hashtags_then_telling_words() -> None:
 
 
 def test_subscriber_texts() -> None:
-    assert [count_text(t) for t in ("3.15M subscribers", "45,600 subscribers", "12K", None, "none")] == [
-        3_150_000,
+    assert [count_text(t) for t in ("2.75M subscribers", "45,600 subscribers", "12K", None, "none")] == [
+        2_750_000,
         45_600,
         12_000,
         None,

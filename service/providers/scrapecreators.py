@@ -3,7 +3,7 @@
 | platform  | keyword search (one keyword at a time) | similar creators                                 |
 | --------- | -------------------------------------- | ------------------------------------------------ |
 | TikTok    | /v1/tiktok/search/keyword (cursor)     | /v1/tiktok/profile, then /v1/tiktok/search/users |
-| Instagram | /v2/instagram/reels/search (page)      | /v1/instagram/profile (related profiles)         |
+| Instagram | /v2/instagram/reels/search (page 1-11) | /v1/instagram/profile (related profiles)         |
 | YouTube   | /v1/youtube/search (continuationToken) | /v1/youtube/channel, then /v1/youtube/search     |
 
 A creator lacking followers or bio is completed from /v1/tiktok/profile,
@@ -53,6 +53,8 @@ from service.search_options import provider_params
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
 MAX_RETRY_AFTER_SECONDS = 10.0
 MAX_DETAIL_CHARS = 200
+# "Pages 1 through 11 are supported; page 12 or greater returns a 400 response" (Search Reels).
+LAST_REELS_PAGE = 11
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -142,11 +144,18 @@ class ScrapeCreatorsProvider:
             return _more(mapped, at, _tiktok_next(body, bool(body.get("search_item_list"))), keywords, 1)
         if spec.platform == "Instagram":
             page = int(at.c) if at.c and at.c.isdigit() else 1
-            body = await self._get_json("/v2/instagram/reels/search", {"query": keyword, "page": str(page)})
+            body = await self._get_json("/v2/instagram/reels/search", {"query": keyword, "page": str(page), **options})
             mapped = map_instagram_reels(body)
-            # No has_more is documented: a page with reels may be followed by another.
-            return _more(mapped, at, str(page + 1) if body.get("reels") else None, keywords, 1)
-        params = {"query": keyword, "includeExtras": "true", **options, **({"continuationToken": at.c} if at.c else {})}
+            # No has_more is documented: a page with reels may be followed by another, up to the last page served.
+            more = bool(body.get("reels")) and page < LAST_REELS_PAGE
+            return _more(mapped, at, str(page + 1) if more else None, keywords, 1)
+        params = {
+            "query": keyword,
+            "region": spec.region,
+            "includeExtras": "true",
+            **options,
+            **({"continuationToken": at.c} if at.c else {}),
+        }
         body = await self._get_json("/v1/youtube/search", params)
         mapped = map_youtube_search(body)
         return _more(mapped, at, text(body.get("continuationToken")) or None, keywords, 1)
@@ -178,7 +187,13 @@ class ScrapeCreatorsProvider:
             mapped = map_tiktok_users(body, exclude=target)
             return _more(mapped, at, _tiktok_next(body, bool(body.get("users"))), None, calls)
         options = provider_params(spec.options, spec.platform, "similar")
-        params = {"query": query, "includeExtras": "true", **options, **({"continuationToken": at.c} if at.c else {})}
+        params = {
+            "query": query,
+            "region": spec.region,
+            "includeExtras": "true",
+            **options,
+            **({"continuationToken": at.c} if at.c else {}),
+        }
         body = await self._get_json("/v1/youtube/search", params)
         mapped = map_youtube_search(body, exclude=target)
         return _more(mapped, at, text(body.get("continuationToken")) or None, None, calls)

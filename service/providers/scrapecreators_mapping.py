@@ -245,7 +245,8 @@ def map_tiktok_videos(body: dict[str, Any]) -> Mapped:
             author,
             handle,
             description=desc,
-            url=text(video.get("share_url")) or f"https://www.tiktok.com/@{handle}/video/{video.get('aweme_id')}",
+            # share_url carries tracking parameters; this is the video's canonical address.
+            url=f"https://www.tiktok.com/@{handle}/video/{video.get('aweme_id')}",
             likes=stats.get("digg_count"),
             comments=stats.get("comment_count"),
             shares=stats.get("share_count"),
@@ -406,11 +407,13 @@ def map_youtube_search(body: dict[str, Any], exclude: str | None = None) -> Mapp
     for item in items(body, "videos"):
         video = obj(item)
         channel = obj(video.get("channel"))
-        handle = text(channel.get("handle")) or text(channel.get("id"))
+        channel_id = text(channel.get("id"))
+        # A channel without a handle is given as "channel/<id>": its id stands in.
+        given = text(channel.get("handle"))
+        handle = given if given and not given.startswith("channel/") else channel_id
         if not handle or not text(video.get("url")):
             mapped.skipped += 1
             continue
-        channel_id = text(channel.get("id"))
         if exclude and exclude.lower().lstrip("@") in {handle.lower().lstrip("@"), (channel_id or "").lower()}:
             continue
         title, description = text(video.get("title")), text(video.get("description"))
@@ -424,7 +427,7 @@ def map_youtube_search(body: dict[str, Any], exclude: str | None = None) -> Mapp
                 bio=None,
                 description=title,
                 url=text(video.get("url")),
-                likes=video.get("likeCountInt"),
+                likes=video.get("likeCountInt"),  # with includeExtras=true
                 comments=video.get("commentCountInt"),
                 views=video.get("viewCountInt"),
                 hashtags=hashtags_in(title, description),
