@@ -3,9 +3,7 @@
 import base64
 import hashlib
 import hmac
-import http.server
 import json
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +20,7 @@ from service.app import create_app
 from service.auth import Principal, TokenVerifier, principal_from_claims, resolve_jwt_secret
 from service.settings import Settings
 from tests.conftest import SECRET
+from tests.stubs import Stub, serve
 
 RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 EC_KEY = ec.generate_private_key(ec.SECP256R1())
@@ -137,22 +136,8 @@ async def test_jwks_setup_refuses_algorithm_confusion_and_unknown_keys() -> None
 @pytest.fixture
 def jwks_server() -> Iterator[str]:
     body = json.dumps(JWKS).encode()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
-    server.shutdown()
+    with serve(Stub(lambda path, query, headers: (200, body, {}))) as stub:
+        yield f"{stub.url}/.well-known/jwks.json"
 
 
 async def test_jwks_url_is_fetched_once_and_reused(jwks_server: str) -> None:
