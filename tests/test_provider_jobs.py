@@ -22,8 +22,11 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.auth import TokenVerifier
 from service.database import create_pool
+from service.enumerations import Platform
+from service.providers.base import Page, Profile, ProfileRef, SearchSpec
 from service.settings import Settings
 from service.system_config import SystemConfig
+from service.worker.enrichment import complete_page
 from service.worker.runner import Worker
 from tests.factories import create_campaign, fixtures
 from tests.stubs import SCRAPECREATORS_KEY, Stub, doc, scrapecreators_stub
@@ -345,3 +348,34 @@ async def test_search_options_are_stored_and_echoed(api: Client, owner: dict[str
     assert again["searchParams"] == {"uploadDate": "this_week"}
     empty = await start(api, owner, "youtube", keywords=["a"], searchParams={})
     assert empty["searchParams"] is None
+
+
+class CountingProfiles:
+    """A provider whose profile calls are counted; search is not used by complete_page."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    async def search(self, spec: SearchSpec, cursor: str | None) -> Page:
+        raise AssertionError("not called")
+
+    async def profile(self, platform: Platform, ref: ProfileRef) -> Profile:
+        self.asked.append(ref.key)
+        return Profile(followers=7, bio="bio")
+
+    async def close(self) -> None:
+        pass
+
+
+async def test_profiles_of_a_job_deleted_meanwhile_are_dropped_quietly(
+    api: Client, db: asyncpg.Pool, owner: dict[str, str]
+) -> None:
+    job = await start(api, owner, "tiktok", keywords=["fashion"])
+    response = await api.delete(f"/api/campaigns/{job['campaignId']}", headers=owner)
+    assert response.status_code == 200
+    found = {"creator": {"handle": "a", "followers": 0, "bio": "", "emails": []}, "video": {}, "hashtags": []}
+    page = Page([found], None, False, lookups=(ProfileRef(key="tiktok:a", handle="a"),))
+    provider = CountingProfiles()
+    done = await complete_page(db, provider, uuid.UUID(job["id"]), "TikTok", page, wanted=10, calls_left=5)
+    assert provider.asked == ["tiktok:a"]
+    assert (done.calls, done.creators[0]["creator"]["followers"]) == (2, 7)

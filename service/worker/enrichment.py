@@ -8,6 +8,7 @@ job's budget; creators beyond it keep what the search answer said.
 """
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 from uuid import UUID
@@ -19,6 +20,7 @@ from service.database import queries
 from service.enumerations import Platform
 from service.providers.base import Creator, Page, Profile, ProfileRef, Provider, ProviderError
 from service.providers.scrapecreators_mapping import complete
+from service.query_types import Connection
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,7 @@ async def complete_page(
     fetched = await _fetch(provider, platform, to_fetch)
     if fetched:
         async with pool.acquire() as conn:
-            await queries.save_job_profiles(
-                conn,
-                job_id=job_id,
-                profiles=[{"key": key, "profile": msgspec.to_builtins(p)} for key, p in fetched.items()],
-            )
+            await _remember(conn, job_id, fetched)
     known.update(fetched)
     if len(wanted_refs) > len(to_fetch):
         log.info("job %s: budget left for %d of %d creator profiles", job_id, len(to_fetch), len(wanted_refs))
@@ -70,6 +68,13 @@ async def complete_page(
         for found, ref in zip(creators, lookups, strict=False)
     ]
     return msgspec.structs.replace(page, creators=completed, lookups=(), calls=page.calls + len(to_fetch))
+
+
+async def _remember(conn: Connection, job_id: UUID, fetched: dict[str, Profile]) -> None:
+    profiles = [{"key": key, "profile": msgspec.to_builtins(profile)} for key, profile in fetched.items()]
+    # A job deleted meanwhile: its step's own update finds it gone and stores nothing either.
+    with contextlib.suppress(asyncpg.ForeignKeyViolationError):
+        await queries.save_job_profiles(conn, job_id=job_id, profiles=profiles)
 
 
 async def _fetch(provider: Provider, platform: Platform, refs: list[ProfileRef]) -> dict[str, Profile]:
