@@ -11,6 +11,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from service.api.admin import AdminController
+from service.api.campaign_creators import CampaignCreatorController
 from service.api.campaigns import CampaignController
 from service.api.jobs import JobController
 from service.api.onboarding import OnboardingController, get_profile
@@ -65,6 +66,7 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         path="/",
         route_handlers=[
             CampaignController,
+            CampaignCreatorController,
             ScrapingController,
             JobController,
             OnboardingController,

@@ -23,5 +23,8 @@ JobStatus = Literal["pending", "processing", FinishedJobStatus]
 FINISHED_JOB_STATUSES: Final = frozenset(get_args(FinishedJobStatus))
 """A job in one of these is never written to again."""
 
+CreatorStatus = Literal["shortlisted", "contacted", "replied", "declined", "hired"]
+"""A brand's decision about a creator of its campaign (migration 0022's CHECK holds the same list)."""
+
 StopReason = Literal["target_reached", "no_more_results", "budget_exhausted"]
 """Why a job completed (its `searchParams.stopReason`)."""

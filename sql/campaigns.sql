@@ -148,8 +148,10 @@ RETURNING id;
 
 -- name: campaign_stats(user_id)$
 -- Campaign counts by status, and per campaign its job count, average results
--- and latest job time, most recently active first, as API JSON text.
--- Index: campaigns_user_created_idx, scraping_jobs_campaign_created_idx.
+-- and latest job time and its creators by status, most recently active
+-- first, as API JSON text.
+-- Index: campaigns_user_created_idx, scraping_jobs_campaign_created_idx,
+-- campaign_creators_status_idx.
 -- not null
 SELECT jsonb_build_object(
     'byStatus', (
@@ -171,7 +173,19 @@ SELECT jsonb_build_object(
                         'campaignName', c.name,
                         'totalJobs', s.total_jobs,
                         'avgResults', s.avg_results,
-                        'latestJob', s.latest_job
+                        'latestJob', s.latest_job,
+                        'creatorsByStatus', (
+                            SELECT
+                                jsonb_build_object(
+                                    'shortlisted', count(*) FILTER (WHERE cc.status = 'shortlisted'),
+                                    'contacted', count(*) FILTER (WHERE cc.status = 'contacted'),
+                                    'replied', count(*) FILTER (WHERE cc.status = 'replied'),
+                                    'declined', count(*) FILTER (WHERE cc.status = 'declined'),
+                                    'hired', count(*) FILTER (WHERE cc.status = 'hired')
+                                )
+                            FROM campaign_creators AS cc
+                            WHERE cc.campaign_id = c.id AND cc.status IS NOT NULL
+                        )
                     )
                     ORDER BY s.latest_job DESC NULLS LAST, c.created_at DESC, c.id DESC
                 ),

@@ -40,6 +40,15 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", None),
     ("DELETE", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", None),
     ("PATCH", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", {"name": "d"}),
+    ("GET", "/api/campaigns/{campaign_id}/creators"): ("/api/campaigns/{campaign}/creators", None),
+    ("GET", "/api/campaigns/{campaign_id}/creators/{platform}/{handle}"): (
+        "/api/campaigns/{campaign}/creators/tiktok/creator-0-0",
+        None,
+    ),
+    ("PUT", "/api/campaigns/{campaign_id}/creators/{platform}/{handle}"): (
+        "/api/campaigns/{campaign}/creators/tiktok/creator-0-0",
+        {"status": "shortlisted"},
+    ),
     ("GET", "/api/scraping/{platform}"): ("/api/scraping/tiktok?jobId={job}", None),
     ("POST", "/api/scraping/{platform}"): ("/api/scraping/tiktok", {"campaignId": "{campaign}", "keywords": ["x"]}),
     ("GET", "/api/jobs/{job_id}"): ("/api/jobs/{job}", None),
@@ -70,6 +79,15 @@ BAD_INPUT: dict[tuple[str, str], tuple[str, Any]] = {
     ("GET", "/api/campaigns/{campaign_id}"): ("/api/campaigns/not-an-id", None),
     ("DELETE", "/api/campaigns/{campaign_id}"): ("/api/campaigns/not-an-id", None),
     ("PATCH", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", {}),
+    ("GET", "/api/campaigns/{campaign_id}/creators"): ("/api/campaigns/{campaign}/creators?sort=name", None),
+    ("GET", "/api/campaigns/{campaign_id}/creators/{platform}/{handle}"): (
+        "/api/campaigns/{campaign}/creators/myspace/x",
+        None,
+    ),
+    ("PUT", "/api/campaigns/{campaign_id}/creators/{platform}/{handle}"): (
+        "/api/campaigns/{campaign}/creators/tiktok/creator-0-0",
+        {"status": "maybe"},
+    ),
     ("GET", "/api/scraping/{platform}"): ("/api/scraping/tiktok?jobId=not-an-id", None),
     ("POST", "/api/scraping/{platform}"): ("/api/scraping/myspace", {"campaignId": "{campaign}", "keywords": ["x"]}),
     ("GET", "/api/jobs/{job_id}"): ("/api/jobs/not-an-id", None),
@@ -139,7 +157,7 @@ async def test_every_documented_4xx_occurs(
     campaign = await create_campaign(client, auth_for(user_id))
     ids = {
         "campaign": campaign["id"],
-        "job": await add_job(pool, campaign, status="processing"),
+        "job": await add_job(pool, campaign, status="processing", result_pages=1),
         "finished": await add_job(pool, campaign, status="completed"),
     }
     url, body = request

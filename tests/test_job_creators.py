@@ -297,5 +297,5 @@ async def test_a_page_reads_a_range_of_its_sorts_index(
             page_size=50,
             **dict.fromkeys(FILTERS),
         )
-    assert index in plan
+    assert index in plan, plan
     assert "Seq Scan on found_creators" not in plan

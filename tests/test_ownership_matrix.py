@@ -51,6 +51,17 @@ ROUTES: dict[tuple[str, str], Route] = {
         "owned", lambda w: f"/api/campaigns/{w.campaign_id}", lambda w: {"name": "taken", "status": "completed"}
     ),
     ("DELETE", "/api/campaigns/{campaign_id:str}"): Route("owned", lambda w: f"/api/campaigns/{w.campaign_id}"),
+    ("GET", "/api/campaigns/{campaign_id:str}/creators"): Route(
+        "owned", lambda w: f"/api/campaigns/{w.campaign_id}/creators"
+    ),
+    ("GET", "/api/campaigns/{campaign_id:str}/creators/{platform:str}/{handle:str}"): Route(
+        "owned", lambda w: f"/api/campaigns/{w.campaign_id}/creators/tiktok/creator-0-0"
+    ),
+    ("PUT", "/api/campaigns/{campaign_id:str}/creators/{platform:str}/{handle:str}"): Route(
+        "owned",
+        lambda w: f"/api/campaigns/{w.campaign_id}/creators/tiktok/creator-0-0",
+        lambda w: {"status": "hired", "note": "B was here"},
+    ),
     ("POST", "/api/scraping/{platform:str}"): Route(
         "owned", lambda w: "/api/scraping/tiktok", lambda w: {"campaignId": w.campaign_id, "keywords": ["x"]}
     ),

@@ -93,6 +93,17 @@ class CampaignActivity(Shape):
     total_jobs: int
     avg_results: float
     latest_job: datetime | None
+    creators_by_status: "CreatorStatusCounts"
+
+
+class CreatorStatusCounts(Shape):
+    """How many of the campaign's creators the brand has put in each status."""
+
+    shortlisted: int
+    contacted: int
+    replied: int
+    declined: int
+    hired: int
 
 
 class CampaignStats(Shape):

@@ -6,7 +6,7 @@
 INSERT INTO scraping_results (job_id, page, creators) VALUES (:job_id, :page, :creators);
 
 -- name: snapshot_campaign(campaign_id)$
--- Everything stored about a campaign, its jobs and results, for before/after comparisons.
+-- Everything stored about a campaign, its jobs, results and creators, for before/after comparisons.
 SELECT jsonb_build_object(
     'campaign', (
         SELECT to_jsonb(c) FROM campaigns AS c
@@ -22,6 +22,16 @@ SELECT jsonb_build_object(
         FROM scraping_results AS r
         INNER JOIN scraping_jobs AS j ON r.job_id = j.id
         WHERE j.campaign_id = :campaign_id
+    ),
+    'creators', (
+        SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.creator_key), '[]')
+        FROM campaign_creators AS c
+        WHERE c.campaign_id = :campaign_id
+    ),
+    'creatorChanges', (
+        SELECT coalesce(jsonb_agg(to_jsonb(h) ORDER BY h.id), '[]')
+        FROM campaign_creator_changes AS h
+        WHERE h.campaign_id = :campaign_id
     )
 )::text;
 
@@ -290,3 +300,45 @@ SELECT
     extract(EPOCH FROM next_attempt_at - now()) AS retry_in_seconds
 FROM scraping_jobs
 WHERE id = :job_id;
+
+-- name: delete_job(job_id)!
+-- Delete one job (its pages go with it), as the admin cleanup or a campaign delete would.
+DELETE FROM scraping_jobs
+WHERE id = :job_id;
+
+-- name: campaign_creators_drift(campaign_id)
+-- Creators on which campaign_creators (kept by triggers) and the same rules
+-- derived from found_creators on the spot disagree: which searches found each
+-- creator, and the latest sighting.
+SELECT coalesce(kept.creator_key, derived.creator_key) AS creator_key
+FROM (
+    SELECT
+        c.creator_key,
+        c.job_ids,
+        c.job_id,
+        c.page,
+        c.position,
+        c.followers
+    FROM campaign_creators AS c
+    WHERE c.campaign_id = :campaign_id
+) AS kept
+FULL JOIN (
+    SELECT
+        f.creator_key,
+        array_agg(f.job_id ORDER BY f.job_id) AS job_ids,
+        (array_agg(f.job_id ORDER BY r.created_at DESC, f.job_id DESC))[1] AS job_id,
+        (array_agg(f.page ORDER BY r.created_at DESC, f.job_id DESC))[1] AS page,
+        (array_agg(f.position ORDER BY r.created_at DESC, f.job_id DESC))[1] AS position,
+        (array_agg(f.followers ORDER BY r.created_at DESC, f.job_id DESC))[1] AS followers
+    FROM found_creators AS f
+    INNER JOIN scraping_jobs AS j ON f.job_id = j.id
+    INNER JOIN scraping_results AS r ON f.job_id = r.job_id AND f.page = r.page
+    WHERE j.campaign_id = :campaign_id
+    GROUP BY f.creator_key
+) AS derived ON kept.creator_key = derived.creator_key
+WHERE
+    kept.job_ids IS DISTINCT FROM derived.job_ids
+    OR kept.job_id IS DISTINCT FROM derived.job_id
+    OR kept.page IS DISTINCT FROM derived.page
+    OR kept.position IS DISTINCT FROM derived.position
+    OR kept.followers IS DISTINCT FROM derived.followers;
