@@ -2,12 +2,18 @@
 -- configuration, and the legacy search tables kept for data continuity.
 -- Every enumerated column and range has a CHECK so that no application bug can
 -- store a row the API would not accept; every timestamp is timestamptz.
+-- On the old system's database, 0010 runs first and converts its tables in
+-- place to these shapes; IF NOT EXISTS then keeps them (and adds the indexes).
+-- (Edited for that after release: yoyo knows migrations by file name, so
+-- databases that applied the earlier text keep it; 0011 corrects their legacy
+-- tables, which the earlier text guessed wrong.)
+-- depends: 0010_adopt_old_schema
 
 -- Fail fast instead of queueing behind long transactions on a busy database.
 SET LOCAL lock_timeout = '10s';
 SET LOCAL statement_timeout = '5min';
 
-CREATE TABLE user_profiles (
+CREATE TABLE IF NOT EXISTS user_profiles (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id text NOT NULL UNIQUE CHECK (char_length(user_id) BETWEEN 1 AND 255),
     name text,
@@ -42,7 +48,7 @@ COMMENT ON COLUMN user_profiles.email_schedule_status IS
 'Delivery state per email type, e.g. {"welcome": {"status": "scheduled"|"sending"|"sent"|"failed", ...}}; '
 'also the outbox the background workers deliver from. Updated with jsonb_set.';
 
-CREATE TABLE campaigns (
+CREATE TABLE IF NOT EXISTS campaigns (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id text NOT NULL CHECK (char_length(user_id) BETWEEN 1 AND 255),
     name text NOT NULL CHECK (char_length(name) BETWEEN 1 AND 100 AND name = btrim(name)),
@@ -60,9 +66,9 @@ COMMENT ON COLUMN campaigns.status IS 'draft until its first job starts, then ac
 
 -- Serves every newest-first listing of one user's campaigns, offset and keyset
 -- pages alike (list_campaigns_page, campaign_stats).
-CREATE INDEX campaigns_user_created_idx ON campaigns (user_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS campaigns_user_created_idx ON campaigns (user_id, created_at DESC, id DESC);
 
-CREATE TABLE scraping_jobs (
+CREATE TABLE IF NOT EXISTS scraping_jobs (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     user_id text NOT NULL CHECK (char_length(user_id) BETWEEN 1 AND 255),
     campaign_id uuid NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
@@ -121,13 +127,13 @@ COMMENT ON COLUMN scraping_jobs.attempts IS
 COMMENT ON COLUMN scraping_jobs.next_attempt_at IS 'Retry backoff: the job is not claimed again before this time.';
 
 -- Serves a user's newest-first job listings and keyword search ordering.
-CREATE INDEX scraping_jobs_user_created_idx ON scraping_jobs (user_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS scraping_jobs_user_created_idx ON scraping_jobs (user_id, created_at DESC, id DESC);
 -- Serves a campaign's jobs newest first, its latest job, and the cascade from campaigns.
-CREATE INDEX scraping_jobs_campaign_created_idx ON scraping_jobs (campaign_id, created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS scraping_jobs_campaign_created_idx ON scraping_jobs (campaign_id, created_at DESC, id DESC);
 -- The work queue: only unfinished jobs, oldest first (claim_next_job, sweep_timed_out_jobs).
-CREATE INDEX scraping_jobs_unfinished_idx ON scraping_jobs (created_at) WHERE status IN ('pending', 'processing');
+CREATE INDEX IF NOT EXISTS scraping_jobs_unfinished_idx ON scraping_jobs (created_at) WHERE status IN ('pending', 'processing');
 
-CREATE TABLE scraping_results (
+CREATE TABLE IF NOT EXISTS scraping_results (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     job_id uuid NOT NULL REFERENCES scraping_jobs (id) ON DELETE CASCADE,
     page integer NOT NULL CHECK (page >= 0),
@@ -146,7 +152,7 @@ COMMENT ON COLUMN scraping_results.creators IS
 ' hashtags, platform}.';
 
 
-CREATE TABLE system_configurations (
+CREATE TABLE IF NOT EXISTS system_configurations (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
     category text NOT NULL CHECK (category ~ '^[a-z][a-z0-9_]{0,49}$'),
     key text NOT NULL CHECK (key ~ '^[a-z][a-z0-9_]{0,99}$'),
@@ -167,32 +173,46 @@ COMMENT ON COLUMN system_configurations.value_type IS
 COMMENT ON COLUMN system_configurations.is_hot_reloadable IS
 'true: running processes pick up a change within the cache TTL; false: read once at start-up.';
 
--- Legacy tables of the first search implementation. Nothing new writes to them;
--- they are kept so that old rows stay readable and go with their campaign.
-CREATE TABLE search_jobs (
-    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    user_id text NOT NULL,
+-- Legacy tables of the first search implementation, as the old system has
+-- them. Nothing new writes to them; they are kept so that old rows stay
+-- readable and go with their campaign.
+CREATE TABLE IF NOT EXISTS search_jobs (
+    id text PRIMARY KEY,
     campaign_id uuid REFERENCES campaigns (id) ON DELETE CASCADE,
-    query text,
-    platform text,
-    status text NOT NULL DEFAULT 'pending',
-    total_results integer NOT NULL DEFAULT 0,
-    error text,
+    platform text NOT NULL,
+    search_type text NOT NULL,
+    status text NOT NULL DEFAULT 'queued',
+    total_count integer NOT NULL,
+    completed_count integer NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
     completed_at timestamptz
 );
 
 COMMENT ON TABLE search_jobs IS 'Legacy: searches of the first implementation. Read-only.';
 
-CREATE INDEX search_jobs_campaign_idx ON search_jobs (campaign_id);
+CREATE INDEX IF NOT EXISTS search_jobs_campaign_idx ON search_jobs (campaign_id);
 
-CREATE TABLE search_results (
+CREATE TABLE IF NOT EXISTS search_results (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-    search_job_id uuid NOT NULL REFERENCES search_jobs (id) ON DELETE CASCADE,
-    creators jsonb NOT NULL DEFAULT '[]',
+    job_id text NOT NULL REFERENCES search_jobs (id) ON DELETE CASCADE,
+    profile_id text NOT NULL,
+    username text NOT NULL,
+    display_name text,
+    platform text NOT NULL,
+    profile_url text,
+    post_url text,
+    post_description text,
+    avatar_url text,
+    followers integer DEFAULT 0,
+    is_verified text DEFAULT 'false',
+    email text,
+    bio text,
+    raw_data jsonb,
     created_at timestamptz NOT NULL DEFAULT now()
 );
 
-COMMENT ON TABLE search_results IS 'Legacy: results of search_jobs. Read-only.';
+COMMENT ON TABLE search_results IS 'Legacy: one creator found by a search_jobs row. Read-only.';
+COMMENT ON COLUMN search_results.is_verified IS 'The strings ''true'' or ''false'', as the old system wrote them.';
 
-CREATE INDEX search_results_job_idx ON search_results (search_job_id);
+CREATE INDEX IF NOT EXISTS search_results_job_idx ON search_results (job_id);

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from yoyo import get_backend, read_migrations
+from yoyo.migrations import topological_sort
 
 from service.database import raw_queries
 from service.paths import MIGRATIONS_DIR
@@ -28,8 +29,8 @@ class MigrationError(Exception):
 
 
 def migration_ids() -> list[str]:
-    """Ids of every migration the code expects, oldest first."""
-    return [m.id for m in read_migrations(str(MIGRATIONS_DIR))]
+    """Ids of every migration the code expects, in the order they apply (0010 comes before 0001)."""
+    return [m.id for m in topological_sort(read_migrations(str(MIGRATIONS_DIR)))]
 
 
 @contextmanager
