@@ -131,7 +131,8 @@ CREATE INDEX IF NOT EXISTS scraping_jobs_user_created_idx ON scraping_jobs (user
 -- Serves a campaign's jobs newest first, its latest job, and the cascade from campaigns.
 CREATE INDEX IF NOT EXISTS scraping_jobs_campaign_created_idx ON scraping_jobs (campaign_id, created_at DESC, id DESC);
 -- The work queue: only unfinished jobs, oldest first (claim_next_job, sweep_timed_out_jobs).
-CREATE INDEX IF NOT EXISTS scraping_jobs_unfinished_idx ON scraping_jobs (created_at) WHERE status IN ('pending', 'processing');
+CREATE INDEX IF NOT EXISTS scraping_jobs_unfinished_idx ON scraping_jobs (created_at)
+WHERE status IN ('pending', 'processing');
 
 CREATE TABLE IF NOT EXISTS scraping_results (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

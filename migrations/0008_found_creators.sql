@@ -12,7 +12,7 @@
 -- handle); the latest page wins, and within a page the last position; numbers
 -- count only when they are JSON numbers. job_creators() stays for processes
 -- of the previous release during a rolling deploy; a later migration drops it.
--- depends: 0007_campaign_counts
+-- depends: 0007_campaign_counts 0010_adopt_old_schema
 
 -- Fail fast instead of queueing behind long transactions on a busy database.
 SET LOCAL lock_timeout = '10s';
@@ -171,12 +171,14 @@ FOR EACH STATEMENT EXECUTE FUNCTION rebuild_found_creators();
 
 -- Not on a database adopted from the old system (0010): its entries come in
 -- shapes this latest_sightings() cannot key, and 0012 fills the table with the
--- one that can. (Edited after release; where 0008 was applied, nothing changes.)
+-- one that can. (Edited after release, with the dependency on 0010 that
+-- creates legacy_adoption; where 0008 was applied, nothing changes.)
 INSERT INTO found_creators
 SELECT seen.*
 FROM scraping_jobs AS j
-CROSS JOIN LATERAL latest_sightings(array(
-    SELECT r FROM scraping_results AS r
-    WHERE r.job_id = j.id
-)) AS seen
+CROSS JOIN
+    LATERAL latest_sightings(array(
+        SELECT r FROM scraping_results AS r
+        WHERE r.job_id = j.id
+    )) AS seen
 WHERE NOT EXISTS (SELECT FROM legacy_adoption);

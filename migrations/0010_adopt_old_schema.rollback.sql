@@ -25,12 +25,14 @@ BEGIN
     ALTER TABLE search_results
     ALTER COLUMN platform TYPE varchar(20),
     ALTER COLUMN is_verified TYPE varchar(10),
+    ALTER COLUMN is_verified SET DEFAULT 'false'::varchar,
     ALTER COLUMN created_at TYPE timestamp;
 
     ALTER TABLE search_jobs
     ALTER COLUMN platform TYPE varchar(20),
     ALTER COLUMN search_type TYPE varchar(20),
     ALTER COLUMN status TYPE varchar(20),
+    ALTER COLUMN status SET DEFAULT 'queued'::varchar,
     ALTER COLUMN created_at TYPE timestamp,
     ALTER COLUMN updated_at TYPE timestamp,
     ALTER COLUMN completed_at TYPE timestamp;
@@ -79,15 +81,18 @@ BEGIN
     DROP COLUMN attempts,
     DROP COLUMN next_attempt_at,
     ALTER COLUMN status TYPE varchar(20),
+    ALTER COLUMN status SET DEFAULT 'pending'::varchar,
     ALTER COLUMN platform TYPE varchar(50),
     ALTER COLUMN platform SET DEFAULT 'Tiktok',
     ALTER COLUMN region TYPE varchar(10),
+    ALTER COLUMN region SET DEFAULT 'US'::varchar,
     ALTER COLUMN created_at TYPE timestamp,
     ALTER COLUMN started_at TYPE timestamp,
     ALTER COLUMN completed_at TYPE timestamp,
     ALTER COLUMN timeout_at TYPE timestamp,
     ALTER COLUMN updated_at TYPE timestamp,
     ALTER COLUMN progress TYPE numeric,
+    ALTER COLUMN progress SET DEFAULT '0'::numeric,
     ALTER COLUMN progress DROP NOT NULL,
     ALTER COLUMN cursor DROP NOT NULL,
     ALTER COLUMN campaign_id DROP NOT NULL;
@@ -108,6 +113,7 @@ BEGIN
     DROP CONSTRAINT campaigns_status_check,
     ALTER COLUMN search_type TYPE varchar(20),
     ALTER COLUMN status TYPE varchar(20),
+    ALTER COLUMN status SET DEFAULT 'draft'::varchar,
     ALTER COLUMN created_at TYPE timestamp,
     ALTER COLUMN updated_at TYPE timestamp;
     UPDATE campaigns AS c SET
@@ -129,6 +135,7 @@ BEGIN
     ALTER COLUMN created_at TYPE timestamp,
     ALTER COLUMN updated_at TYPE timestamp,
     ALTER COLUMN onboarding_step TYPE varchar(50),
+    ALTER COLUMN onboarding_step SET DEFAULT 'pending'::varchar,
     ALTER COLUMN email_schedule_status DROP NOT NULL;
     UPDATE user_profiles AS p SET
         full_name = (jsonb_populate_record(p, q.original)).full_name,

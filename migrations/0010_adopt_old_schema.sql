@@ -274,6 +274,7 @@ BEGIN
     ALTER COLUMN created_at TYPE timestamptz,
     ALTER COLUMN updated_at TYPE timestamptz,
     ALTER COLUMN onboarding_step TYPE text,
+    ALTER COLUMN onboarding_step SET DEFAULT 'pending',
     ALTER COLUMN email_schedule_status SET NOT NULL,
     ADD CONSTRAINT user_profiles_user_id_check CHECK (char_length(user_id) BETWEEN 1 AND 255) NOT VALID,
     ADD CONSTRAINT user_profiles_email_check CHECK (char_length(email) <= 320) NOT VALID,
@@ -292,6 +293,7 @@ BEGIN
     ALTER TABLE campaigns
     ALTER COLUMN search_type TYPE text,
     ALTER COLUMN status TYPE text,
+    ALTER COLUMN status SET DEFAULT 'draft',
     ALTER COLUMN created_at TYPE timestamptz,
     ALTER COLUMN updated_at TYPE timestamptz,
     ADD CONSTRAINT campaigns_user_id_check CHECK (char_length(user_id) BETWEEN 1 AND 255) NOT VALID,
@@ -303,15 +305,18 @@ BEGIN
 
     ALTER TABLE scraping_jobs
     ALTER COLUMN status TYPE text,
+    ALTER COLUMN status SET DEFAULT 'pending',
     ALTER COLUMN platform TYPE text,
     ALTER COLUMN platform DROP DEFAULT,
     ALTER COLUMN region TYPE text,
+    ALTER COLUMN region SET DEFAULT 'US',
     ALTER COLUMN created_at TYPE timestamptz,
     ALTER COLUMN started_at TYPE timestamptz,
     ALTER COLUMN completed_at TYPE timestamptz,
     ALTER COLUMN timeout_at TYPE timestamptz,
     ALTER COLUMN updated_at TYPE timestamptz,
     ALTER COLUMN progress TYPE numeric(5, 2),
+    ALTER COLUMN progress SET DEFAULT 0,
     ALTER COLUMN progress SET NOT NULL,
     ALTER COLUMN cursor SET NOT NULL,
     ALTER COLUMN campaign_id SET NOT NULL,
@@ -372,6 +377,7 @@ BEGIN
     ALTER COLUMN platform TYPE text,
     ALTER COLUMN search_type TYPE text,
     ALTER COLUMN status TYPE text,
+    ALTER COLUMN status SET DEFAULT 'queued',
     ALTER COLUMN created_at TYPE timestamptz,
     ALTER COLUMN updated_at TYPE timestamptz,
     ALTER COLUMN completed_at TYPE timestamptz,
@@ -381,6 +387,7 @@ BEGIN
     ALTER TABLE search_results
     ALTER COLUMN platform TYPE text,
     ALTER COLUMN is_verified TYPE text,
+    ALTER COLUMN is_verified SET DEFAULT 'false',
     ALTER COLUMN created_at TYPE timestamptz,
     ADD CONSTRAINT search_results_job_id_fkey
     FOREIGN KEY (job_id) REFERENCES search_jobs (id) ON DELETE CASCADE NOT VALID;

@@ -80,8 +80,9 @@ COMMENT ON FUNCTION latest_sightings(scraping_results[]) IS
 INSERT INTO found_creators
 SELECT seen.*
 FROM scraping_jobs AS j
-CROSS JOIN LATERAL latest_sightings(array(
-    SELECT r FROM scraping_results AS r
-    WHERE r.job_id = j.id
-)) AS seen
+CROSS JOIN
+    LATERAL latest_sightings(array(
+        SELECT r FROM scraping_results AS r
+        WHERE r.job_id = j.id
+    )) AS seen
 WHERE EXISTS (SELECT FROM legacy_adoption);

@@ -50,6 +50,18 @@ def _invalid_indexes(backend: Any) -> list[str]:
     return [row[0] for row in cursor.fetchall()]
 
 
+# Converts the old system's database in place (see its header and the README).
+ADOPTION_MIGRATION = "0010_adopt_old_schema"
+
+
+def _adoption_summary(backend: Any) -> tuple[str, str] | None:
+    """What adoption quarantined and normalised (JSON text), if it adopted anything."""
+    cursor = backend.connection.cursor()
+    cursor.execute(queries.get_adoption_summary.sql)
+    row = cursor.fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def apply_pending(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
     """Apply every pending migration; return the ids applied.
 
@@ -61,9 +73,12 @@ def apply_pending(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[str]:
         pending = backend.to_apply(migrations)
         backend.apply_migrations(pending)
         invalid = _invalid_indexes(backend)
+        adopted = _adoption_summary(backend) if ADOPTION_MIGRATION in {m.id for m in pending} else None
     applied = [m.id for m in pending]
     for migration_id in applied:
         log.info("applied migration %s", migration_id)
+    if adopted:
+        log.warning("adopted the old system's database: quarantined %s; normalised %s", *adopted)
     if invalid:
         raise MigrationError(
             f"invalid indexes (a concurrent build failed): {', '.join(invalid)}; "

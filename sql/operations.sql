@@ -19,3 +19,13 @@ ORDER BY index_name;
 -- The server's connection limit, to check the pools against at start-up.
 -- not null
 SELECT current_setting('max_connections')::integer;
+
+-- name: get_adoption_summary()^
+-- What adopting the old system's database (migration 0010) moved to legacy_quarantine and normalised,
+-- by table and reason; no row where nothing was adopted. One-row table, no index needed.
+SELECT
+    quarantined::text AS quarantined,
+    normalised::text AS normalised
+FROM legacy_adoption
+ORDER BY adopted_at DESC
+LIMIT 1;
