@@ -503,91 +503,6 @@ $$;
 COMMENT ON FUNCTION public.api_result(r public.scraping_results) IS 'API shape of a result page (CONTRACT.md "Result").';
 
 --
--- Name: found_creators; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.found_creators (
-    job_id uuid NOT NULL,
-    creator_key text NOT NULL,
-    page integer NOT NULL,
-    "position" integer NOT NULL,
-    followers numeric NOT NULL,
-    engagement_rate numeric NOT NULL,
-    has_email boolean NOT NULL,
-    hashtags text[] NOT NULL
-);
-
---
--- Name: TABLE found_creators; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.found_creators IS 'One row per creator of a job, as last seen; maintained by the scraping_results_found_* triggers, never written directly.';
-
---
--- Name: COLUMN found_creators.page; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators.page IS 'The result page the creator was last seen on.';
-
---
--- Name: COLUMN found_creators."position"; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators."position" IS 'Position (from 1) in that page''s creators array, where the entry itself is read from.';
-
---
--- Name: COLUMN found_creators.engagement_rate; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators.engagement_rate IS '(likes + comments + shares) / views of the video, 4 decimals; 0 without views.';
-
---
--- Name: COLUMN found_creators.hashtags; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators.hashtags IS 'The entry''s hashtags, lower-cased, for the hashtag filter.';
-
---
--- Name: campaign_sightings(public.found_creators[]); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.campaign_sightings(rows public.found_creators[]) RETURNS TABLE(campaign_id uuid, creator_key text, platform text, job_id uuid, page integer, "position" integer, found_at timestamp with time zone, followers numeric, engagement_rate numeric, has_email boolean, hashtags text[], search_text tsvector)
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    -- Each found_creators row with its campaign, when its page was stored, and
-    -- its text; per (campaign, creator), the most recently stored sighting.
-    SELECT DISTINCT ON (j.campaign_id, f.creator_key)
-        j.campaign_id,
-        f.creator_key,
-        coalesce(r.creators -> (f.position - 1) ->> 'platform', split_part(f.creator_key, ':', 1)),
-        f.job_id,
-        f.page,
-        f.position,
-        r.created_at,
-        f.followers,
-        f.engagement_rate,
-        f.has_email,
-        f.hashtags,
-        to_tsvector('simple', concat_ws(
-            ' ',
-            r.creators -> (f.position - 1) #>> '{creator,name}',
-            r.creators -> (f.position - 1) #>> '{creator,bio}',
-            r.creators -> (f.position - 1) #>> '{video,description}'
-        ))
-    FROM unnest(rows) AS f
-    INNER JOIN scraping_jobs AS j ON f.job_id = j.id
-    INNER JOIN scraping_results AS r ON f.job_id = r.job_id AND f.page = r.page
-    -- Key order is also the order the upsert locks rows in: no two writers wait crosswise.
-    ORDER BY j.campaign_id, f.creator_key, r.created_at DESC, f.job_id DESC
-$$;
-
---
--- Name: FUNCTION campaign_sightings(rows public.found_creators[]); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.campaign_sightings(rows public.found_creators[]) IS 'The campaign_creators columns of the given found_creators rows, the most recently stored sighting per creator.';
-
---
 -- Name: collect_found_creators(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -658,6 +573,51 @@ $$;
 COMMENT ON FUNCTION public.count_campaigns() IS 'Keeps campaign_counts in step with the rows of campaigns.';
 
 --
+-- Name: found_creators; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.found_creators (
+    job_id uuid NOT NULL,
+    creator_key text NOT NULL,
+    page integer NOT NULL,
+    "position" integer NOT NULL,
+    followers numeric NOT NULL,
+    engagement_rate numeric NOT NULL,
+    has_email boolean NOT NULL,
+    hashtags text[] NOT NULL
+);
+
+--
+-- Name: TABLE found_creators; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.found_creators IS 'One row per creator of a job, as last seen; maintained by the scraping_results_found_* triggers, never written directly.';
+
+--
+-- Name: COLUMN found_creators.page; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators.page IS 'The result page the creator was last seen on.';
+
+--
+-- Name: COLUMN found_creators."position"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators."position" IS 'Position (from 1) in that page''s creators array, where the entry itself is read from.';
+
+--
+-- Name: COLUMN found_creators.engagement_rate; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators.engagement_rate IS '(likes + comments + shares) / views of the video, 4 decimals; 0 without views.';
+
+--
+-- Name: COLUMN found_creators.hashtags; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators.hashtags IS 'The entry''s hashtags, lower-cased, for the hashtag filter.';
+
+--
 -- Name: creator_matches(public.found_creators, numeric, numeric, boolean, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -675,77 +635,6 @@ $$;
 --
 
 COMMENT ON FUNCTION public.creator_matches(f public.found_creators, p_min_followers numeric, p_max_followers numeric, p_has_email boolean, p_hashtag text) IS 'The creators page''s filters (NULL: no filter): followers range, having an email, a hashtag (ignoring case).';
-
---
--- Name: forget_campaign_creators(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.forget_campaign_creators() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-DECLARE
-    gone uuid[] := array(SELECT DISTINCT o.job_id FROM old_rows AS o ORDER BY 1);
-BEGIN
-    -- Sightings went (a search or its pages were deleted): each affected
-    -- creator is derived again from the searches that still have it; one that
-    -- no search has any more leaves the list (its history stays with the campaign).
-    WITH affected AS (
-        SELECT
-            c.campaign_id,
-            c.creator_key,
-            array(SELECT u FROM unnest(c.job_ids) AS u WHERE u <> ALL (gone) ORDER BY 1) AS remaining
-        FROM campaign_creators AS c
-        WHERE c.job_ids && gone
-        ORDER BY c.campaign_id, c.creator_key
-        FOR UPDATE
-    ),
-
-    still_found AS (
-        SELECT
-            a.campaign_id,
-            a.creator_key,
-            array(
-                SELECT f.job_id FROM found_creators AS f
-                WHERE f.job_id = ANY (a.remaining) AND f.creator_key = a.creator_key
-                ORDER BY 1
-            ) AS job_ids
-        FROM affected AS a
-    ),
-
-    dropped AS (
-        DELETE FROM campaign_creators AS c
-        USING still_found AS s
-        WHERE c.campaign_id = s.campaign_id AND c.creator_key = s.creator_key AND cardinality(s.job_ids) = 0
-    )
-
-    UPDATE campaign_creators AS c
-    SET
-        job_ids = s.job_ids,
-        platform = latest.platform,
-        job_id = latest.job_id,
-        page = latest.page,
-        position = latest.position,
-        found_at = latest.found_at,
-        followers = latest.followers,
-        engagement_rate = latest.engagement_rate,
-        has_email = latest.has_email,
-        hashtags = latest.hashtags,
-        search_text = latest.search_text
-    FROM still_found AS s
-    CROSS JOIN LATERAL campaign_sightings(array(
-        SELECT f FROM found_creators AS f
-        WHERE f.job_id = ANY (s.job_ids) AND f.creator_key = s.creator_key
-    )) AS latest
-    WHERE c.campaign_id = s.campaign_id AND c.creator_key = s.creator_key AND cardinality(s.job_ids) > 0;
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION forget_campaign_creators(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.forget_campaign_creators() IS 'Derives campaign_creators again for the creators whose found_creators rows one statement deleted.';
 
 --
 -- Name: json_number(jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -802,6 +691,9 @@ CREATE FUNCTION public.latest_sightings(pages public.scraping_results[]) RETURNS
             jsonb_typeof(c.entry #> '{creator,emails}') = 'array'
             AND jsonb_array_length(c.entry #> '{creator,emails}') > 0,
             FALSE
+        ) OR coalesce(
+            jsonb_typeof(c.entry -> 'emails') = 'array' AND jsonb_array_length(c.entry -> 'emails') > 0,
+            FALSE
         ),
         CASE
             WHEN jsonb_typeof(c.entry -> 'hashtags') = 'array' THEN
@@ -813,9 +705,22 @@ CREATE FUNCTION public.latest_sightings(pages public.scraping_results[]) RETURNS
     CROSS JOIN LATERAL (
         SELECT
             coalesce(c.entry ->> 'platform', '') || ':' || lower(coalesce(
-                nullif(c.entry #>> '{creator,handle}', ''), c.entry #>> '{creator,name}', ''
+                nullif(c.entry #>> '{creator,handle}', ''),
+                nullif(c.entry #>> '{creator,uniqueId}', ''),
+                nullif(c.entry ->> 'handle', ''),
+                nullif(c.entry ->> 'username', ''),
+                c.entry #>> '{creator,name}',
+                c.entry ->> 'name',
+                c.entry ->> 'full_name',
+                ''
             )) AS creator_key,
-            json_number(c.entry #> '{creator,followers}') AS followers,
+            -- Old entries may hold a placeholder 0 beside the real count.
+            greatest(
+                json_number(c.entry #> '{creator,followers}'),
+                json_number(c.entry -> 'followerCount'),
+                json_number(c.entry -> 'followers_count'),
+                json_number(c.entry -> 'followers')
+            ) AS followers,
             json_number(c.entry #> '{video,statistics,likes}') AS likes,
             json_number(c.entry #> '{video,statistics,comments}') AS comments,
             json_number(c.entry #> '{video,statistics,shares}') AS shares,
@@ -829,62 +734,7 @@ $$;
 -- Name: FUNCTION latest_sightings(pages public.scraping_results[]); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.latest_sightings(pages public.scraping_results[]) IS 'One found_creators row per creator of the given result pages, as last seen in them.';
-
---
--- Name: merge_campaign_creators(); Type: FUNCTION; Schema: public; Owner: -
---
-
-CREATE FUNCTION public.merge_campaign_creators() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    -- New or moved sightings: the latest one wins; every search that found the
-    -- creator is listed. A creator that comes back to the list (its pages were
-    -- rebuilt, or a new search found it again) gets back its last status and note.
-    INSERT INTO campaign_creators AS c (
-        campaign_id, creator_key, platform, job_id, page, position, found_at, job_ids,
-        followers, engagement_rate, has_email, hashtags, search_text, status, note, status_changed_at
-    )
-    SELECT
-        s.campaign_id, s.creator_key, s.platform, s.job_id, s.page, s.position, s.found_at,
-        array(
-            SELECT DISTINCT n.job_id FROM new_rows AS n
-            INNER JOIN scraping_jobs AS j ON n.job_id = j.id
-            WHERE n.creator_key = s.creator_key AND j.campaign_id = s.campaign_id
-            ORDER BY 1
-        ),
-        s.followers, s.engagement_rate, s.has_email, s.hashtags, s.search_text,
-        last_change.to_status, last_change.to_note, last_change.changed_at
-    FROM campaign_sightings(array(SELECT n::found_creators FROM new_rows AS n)) AS s
-    LEFT JOIN LATERAL (
-        SELECT h.to_status, h.to_note, h.changed_at FROM campaign_creator_changes AS h
-        WHERE h.campaign_id = s.campaign_id AND h.creator_key = s.creator_key
-        ORDER BY h.id DESC LIMIT 1
-    ) AS last_change ON TRUE
-    ON CONFLICT (campaign_id, creator_key) DO UPDATE SET
-        job_ids = array(SELECT DISTINCT u FROM unnest(c.job_ids || excluded.job_ids) AS u ORDER BY 1),
-        platform = CASE WHEN excluded.found_at >= c.found_at THEN excluded.platform ELSE c.platform END,
-        job_id = CASE WHEN excluded.found_at >= c.found_at THEN excluded.job_id ELSE c.job_id END,
-        page = CASE WHEN excluded.found_at >= c.found_at THEN excluded.page ELSE c.page END,
-        position = CASE WHEN excluded.found_at >= c.found_at THEN excluded.position ELSE c.position END,
-        followers = CASE WHEN excluded.found_at >= c.found_at THEN excluded.followers ELSE c.followers END,
-        engagement_rate = CASE
-            WHEN excluded.found_at >= c.found_at THEN excluded.engagement_rate ELSE c.engagement_rate
-        END,
-        has_email = CASE WHEN excluded.found_at >= c.found_at THEN excluded.has_email ELSE c.has_email END,
-        hashtags = CASE WHEN excluded.found_at >= c.found_at THEN excluded.hashtags ELSE c.hashtags END,
-        search_text = CASE WHEN excluded.found_at >= c.found_at THEN excluded.search_text ELSE c.search_text END,
-        found_at = greatest(c.found_at, excluded.found_at);
-    RETURN NULL;
-END
-$$;
-
---
--- Name: FUNCTION merge_campaign_creators(); Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON FUNCTION public.merge_campaign_creators() IS 'Merges found_creators rows inserted or updated by one statement into campaign_creators.';
+COMMENT ON FUNCTION public.latest_sightings(pages public.scraping_results[]) IS 'One found_creators row per creator of the given result pages, as last seen in them (entries of every shape ours and the old system stored).';
 
 --
 -- Name: rebuild_found_creators(); Type: FUNCTION; Schema: public; Owner: -
@@ -937,32 +787,66 @@ CREATE TABLE public.campaign_counts (
 COMMENT ON TABLE public.campaign_counts IS 'Number of campaigns per user and status, maintained by the campaigns_count_* triggers; never written directly.';
 
 --
--- Name: campaign_creator_changes; Type: TABLE; Schema: public; Owner: -
+-- Name: legacy_adoption; Type: TABLE; Schema: public; Owner: -
 --
 
-CREATE TABLE public.campaign_creator_changes (
-    id bigint NOT NULL,
-    campaign_id uuid NOT NULL,
-    creator_key text NOT NULL,
-    changed_at timestamp with time zone DEFAULT now() NOT NULL,
-    from_status text,
-    to_status text,
-    from_note text,
-    to_note text
+CREATE TABLE public.legacy_adoption (
+    adopted_at timestamp with time zone DEFAULT now() NOT NULL,
+    quarantined jsonb NOT NULL,
+    normalised jsonb NOT NULL
 );
 
 --
--- Name: TABLE campaign_creator_changes; Type: COMMENT; Schema: public; Owner: -
+-- Name: TABLE legacy_adoption; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.campaign_creator_changes IS 'Every change of a campaign creator''s status or note: when, from what, to what. Goes with its campaign.';
+COMMENT ON TABLE public.legacy_adoption IS 'One row if this database was adopted from the old system (migration 0010): when, and how many rows were quarantined and normalised, by table and reason. Empty otherwise.';
 
 --
--- Name: campaign_creator_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+-- Name: legacy_job_values; Type: TABLE; Schema: public; Owner: -
 --
 
-ALTER TABLE public.campaign_creator_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
-    SEQUENCE NAME public.campaign_creator_changes_id_seq
+CREATE TABLE public.legacy_job_values (
+    job_id uuid NOT NULL,
+    platform text NOT NULL,
+    progress numeric,
+    cursor integer,
+    target_results integer NOT NULL,
+    region text NOT NULL
+);
+
+--
+-- Name: TABLE legacy_job_values; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.legacy_job_values IS 'The old values of the job columns adoption (migration 0010) normalised, one row per adopted job, so that its rollback restores them exactly.';
+
+--
+-- Name: legacy_quarantine; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.legacy_quarantine (
+    id bigint NOT NULL,
+    source_table text NOT NULL,
+    source_id text NOT NULL,
+    reason text NOT NULL,
+    moved boolean NOT NULL,
+    original jsonb NOT NULL,
+    quarantined_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE legacy_quarantine; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.legacy_quarantine IS 'Rows of the old system that adoption (migration 0010) could not keep as they were. moved: the row was refused and lives only here; otherwise it was kept, normalised, and this is its original. Nothing reads it; the rollback of 0010 puts every row back.';
+
+--
+-- Name: legacy_quarantine_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.legacy_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.legacy_quarantine_id_seq
     START WITH 1
     INCREMENT BY 1
     NO MINVALUE
@@ -971,99 +855,19 @@ ALTER TABLE public.campaign_creator_changes ALTER COLUMN id ADD GENERATED ALWAYS
 );
 
 --
--- Name: campaign_creators; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.campaign_creators (
-    campaign_id uuid NOT NULL,
-    creator_key text NOT NULL,
-    platform text NOT NULL,
-    job_id uuid NOT NULL,
-    page integer NOT NULL,
-    "position" integer NOT NULL,
-    found_at timestamp with time zone NOT NULL,
-    job_ids uuid[] NOT NULL,
-    followers numeric NOT NULL,
-    engagement_rate numeric NOT NULL,
-    has_email boolean NOT NULL,
-    hashtags text[] NOT NULL,
-    search_text tsvector NOT NULL,
-    status text,
-    note text,
-    status_changed_at timestamp with time zone,
-    CONSTRAINT campaign_creators_note_check CHECK ((char_length(note) <= 2000)),
-    CONSTRAINT campaign_creators_status_check CHECK ((status = ANY (ARRAY['shortlisted'::text, 'contacted'::text, 'replied'::text, 'declined'::text, 'hired'::text])))
-);
-
---
--- Name: TABLE campaign_creators; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.campaign_creators IS 'One row per creator found by any search of a campaign, as last seen, with the brand''s status and note; the found columns are maintained by the found_creators_campaign_* triggers, status and note by the API.';
-
---
--- Name: COLUMN campaign_creators.found_at; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.campaign_creators.found_at IS 'When the page the creator was last seen on was stored.';
-
---
--- Name: COLUMN campaign_creators.job_ids; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.campaign_creators.job_ids IS 'The campaign''s searches (scraping jobs) that found the creator.';
-
---
--- Name: COLUMN campaign_creators.search_text; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.campaign_creators.search_text IS 'Name, bio and video description (''simple'' configuration: no stemming, any language), for the text search.';
-
---
--- Name: scraping_job_profiles; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.scraping_job_profiles (
-    job_id uuid NOT NULL,
-    creator_key text NOT NULL,
-    profile jsonb NOT NULL,
-    fetched_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT scraping_job_profiles_creator_key_check CHECK (((length(creator_key) >= 1) AND (length(creator_key) <= 300))),
-    CONSTRAINT scraping_job_profiles_profile_check CHECK ((jsonb_typeof(profile) = 'object'::text))
-);
-
---
--- Name: TABLE scraping_job_profiles; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.scraping_job_profiles IS 'Provider profiles fetched for a job''s creators, once per creator per job; deleted with the job.';
-
---
--- Name: COLUMN scraping_job_profiles.creator_key; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.scraping_job_profiles.creator_key IS 'Platform and the provider''s id or handle of the creator.';
-
---
--- Name: COLUMN scraping_job_profiles.profile; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.scraping_job_profiles.profile IS '{followers, bio, name, avatarUrl, emails}; {} when the provider did not know the creator.';
-
---
 -- Name: search_jobs; Type: TABLE; Schema: public; Owner: -
 --
 
 CREATE TABLE public.search_jobs (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    user_id text NOT NULL,
+    id text NOT NULL,
     campaign_id uuid,
-    query text,
-    platform text,
-    status text DEFAULT 'pending'::text NOT NULL,
-    total_results integer DEFAULT 0 NOT NULL,
-    error text,
+    platform text NOT NULL,
+    search_type text NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    total_count integer NOT NULL,
+    completed_count integer DEFAULT 0 NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone
 );
 
@@ -1079,8 +883,20 @@ COMMENT ON TABLE public.search_jobs IS 'Legacy: searches of the first implementa
 
 CREATE TABLE public.search_results (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
-    search_job_id uuid NOT NULL,
-    creators jsonb DEFAULT '[]'::jsonb NOT NULL,
+    job_id text NOT NULL,
+    profile_id text NOT NULL,
+    username text NOT NULL,
+    display_name text,
+    platform text NOT NULL,
+    profile_url text,
+    post_url text,
+    post_description text,
+    avatar_url text,
+    followers integer DEFAULT 0,
+    is_verified text DEFAULT 'false'::text,
+    email text,
+    bio text,
+    raw_data jsonb,
     created_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
@@ -1088,7 +904,13 @@ CREATE TABLE public.search_results (
 -- Name: TABLE search_results; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.search_results IS 'Legacy: results of search_jobs. Read-only.';
+COMMENT ON TABLE public.search_results IS 'Legacy: one creator found by a search_jobs row. Read-only.';
+
+--
+-- Name: COLUMN search_results.is_verified; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.search_results.is_verified IS 'The strings ''true'' or ''false'', as the old system wrote them.';
 
 --
 -- Name: campaign_counts campaign_counts_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1096,20 +918,6 @@ COMMENT ON TABLE public.search_results IS 'Legacy: results of search_jobs. Read-
 
 ALTER TABLE ONLY public.campaign_counts
     ADD CONSTRAINT campaign_counts_pkey PRIMARY KEY (user_id, status);
-
---
--- Name: campaign_creator_changes campaign_creator_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.campaign_creator_changes
-    ADD CONSTRAINT campaign_creator_changes_pkey PRIMARY KEY (id);
-
---
--- Name: campaign_creators campaign_creators_pkey; Type: CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.campaign_creators
-    ADD CONSTRAINT campaign_creators_pkey PRIMARY KEY (campaign_id, creator_key);
 
 --
 -- Name: campaigns campaigns_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1126,11 +934,25 @@ ALTER TABLE ONLY public.found_creators
     ADD CONSTRAINT found_creators_pkey PRIMARY KEY (job_id, creator_key);
 
 --
--- Name: scraping_job_profiles scraping_job_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+-- Name: legacy_adoption legacy_adoption_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
-ALTER TABLE ONLY public.scraping_job_profiles
-    ADD CONSTRAINT scraping_job_profiles_pkey PRIMARY KEY (job_id, creator_key);
+ALTER TABLE ONLY public.legacy_adoption
+    ADD CONSTRAINT legacy_adoption_pkey PRIMARY KEY (adopted_at);
+
+--
+-- Name: legacy_job_values legacy_job_values_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.legacy_job_values
+    ADD CONSTRAINT legacy_job_values_pkey PRIMARY KEY (job_id);
+
+--
+-- Name: legacy_quarantine legacy_quarantine_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.legacy_quarantine
+    ADD CONSTRAINT legacy_quarantine_pkey PRIMARY KEY (id);
 
 --
 -- Name: scraping_jobs scraping_jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1196,48 +1018,6 @@ ALTER TABLE ONLY public.user_profiles
     ADD CONSTRAINT user_profiles_user_id_key UNIQUE (user_id);
 
 --
--- Name: campaign_creator_changes_creator_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX campaign_creator_changes_creator_idx ON public.campaign_creator_changes USING btree (campaign_id, creator_key, id);
-
---
--- Name: campaign_creators_engagement_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX campaign_creators_engagement_idx ON public.campaign_creators USING btree (campaign_id, engagement_rate DESC, creator_key);
-
---
--- Name: campaign_creators_followers_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX campaign_creators_followers_idx ON public.campaign_creators USING btree (campaign_id, followers DESC, creator_key);
-
---
--- Name: campaign_creators_found_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX campaign_creators_found_idx ON public.campaign_creators USING btree (campaign_id, found_at DESC, creator_key);
-
---
--- Name: campaign_creators_jobs_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX campaign_creators_jobs_idx ON public.campaign_creators USING gin (job_ids);
-
---
--- Name: campaign_creators_search_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX campaign_creators_search_idx ON public.campaign_creators USING gin (campaign_id, search_text);
-
---
--- Name: campaign_creators_status_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX campaign_creators_status_idx ON public.campaign_creators USING btree (campaign_id, status) WHERE (status IS NOT NULL);
-
---
 -- Name: campaigns_user_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -1289,7 +1069,7 @@ CREATE INDEX search_jobs_campaign_idx ON public.search_jobs USING btree (campaig
 -- Name: search_results_job_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX search_results_job_idx ON public.search_results USING btree (search_job_id);
+CREATE INDEX search_results_job_idx ON public.search_results USING btree (job_id);
 
 --
 -- Name: user_profiles_email_status_gin; Type: INDEX; Schema: public; Owner: -
@@ -1316,24 +1096,6 @@ CREATE TRIGGER campaigns_count_insert AFTER INSERT ON public.campaigns REFERENCI
 CREATE TRIGGER campaigns_count_update AFTER UPDATE ON public.campaigns REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_campaigns();
 
 --
--- Name: found_creators found_creators_campaign_delete; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER found_creators_campaign_delete AFTER DELETE ON public.found_creators REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.forget_campaign_creators();
-
---
--- Name: found_creators found_creators_campaign_insert; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER found_creators_campaign_insert AFTER INSERT ON public.found_creators REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.merge_campaign_creators();
-
---
--- Name: found_creators found_creators_campaign_update; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER found_creators_campaign_update AFTER UPDATE ON public.found_creators REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.merge_campaign_creators();
-
---
 -- Name: scraping_results scraping_results_found_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1350,27 +1112,6 @@ CREATE TRIGGER scraping_results_found_insert AFTER INSERT ON public.scraping_res
 --
 
 CREATE TRIGGER scraping_results_found_update AFTER UPDATE ON public.scraping_results REFERENCING OLD TABLE AS old_pages NEW TABLE AS new_pages FOR EACH STATEMENT EXECUTE FUNCTION public.rebuild_found_creators();
-
---
--- Name: campaign_creator_changes campaign_creator_changes_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.campaign_creator_changes
-    ADD CONSTRAINT campaign_creator_changes_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id) ON DELETE CASCADE;
-
---
--- Name: campaign_creators campaign_creators_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.campaign_creators
-    ADD CONSTRAINT campaign_creators_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id) ON DELETE CASCADE;
-
---
--- Name: scraping_job_profiles scraping_job_profiles_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.scraping_job_profiles
-    ADD CONSTRAINT scraping_job_profiles_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.scraping_jobs(id) ON DELETE CASCADE;
 
 --
 -- Name: scraping_jobs scraping_jobs_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -1394,11 +1135,11 @@ ALTER TABLE ONLY public.search_jobs
     ADD CONSTRAINT search_jobs_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id) ON DELETE CASCADE;
 
 --
--- Name: search_results search_results_search_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: search_results search_results_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.search_results
-    ADD CONSTRAINT search_results_search_job_id_fkey FOREIGN KEY (search_job_id) REFERENCES public.search_jobs(id) ON DELETE CASCADE;
+    ADD CONSTRAINT search_results_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.search_jobs(id) ON DELETE CASCADE;
 
 --
 -- PostgreSQL database dump complete

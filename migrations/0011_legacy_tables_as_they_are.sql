@@ -4,7 +4,7 @@
 -- creates directly (and an adopted database already has). Nothing ever wrote
 -- the guessed tables, so they are altered empty; a row in them stops this
 -- migration rather than be dropped.
--- depends: 0008_found_creators
+-- depends: 0009_drop_unused_functions
 
 -- Fail fast instead of queueing behind long transactions on a busy database.
 SET LOCAL lock_timeout = '10s';

@@ -57,7 +57,7 @@ ADOPTION_MIGRATION = "0010_adopt_old_schema"
 def _adoption_summary(backend: Any) -> tuple[str, str] | None:
     """What adoption quarantined and normalised (JSON text), if it adopted anything."""
     cursor = backend.connection.cursor()
-    cursor.execute(queries.get_adoption_summary.sql)
+    cursor.execute(raw_queries.get_adoption_summary.sql)
     row = cursor.fetchone()
     return (row[0], row[1]) if row else None
 

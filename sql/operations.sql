@@ -23,6 +23,7 @@ SELECT current_setting('max_connections')::integer;
 -- name: get_adoption_summary()^
 -- What adopting the old system's database (migration 0010) moved to legacy_quarantine and normalised,
 -- by table and reason; no row where nothing was adopted. One-row table, no index needed.
+-- not null
 SELECT
     quarantined::text AS quarantined,
     normalised::text AS normalised
