@@ -40,11 +40,13 @@ BENCH_DIR = Path(__file__).resolve().parent
 OLD_WORLD = PROJECT_ROOT / "tests" / "sql" / "old_world.sql"
 OUT = BENCH_DIR / "out" / "adoption.md"
 old_world: Any = aiosql.from_path(BENCH_DIR / "sql" / "old_world.sql", "asyncpg")
+# The same file for the watchers' threads, which use psycopg2 connections as yoyo does.
+watchers: Any = aiosql.from_path(BENCH_DIR / "sql" / "old_world.sql", "psycopg2")
 
 CAMPAIGNS_PER_USER = 5
 JOBS_PER_CAMPAIGN = 4
 CREATORS_PER_ROW = 100
-CORE_TABLES = ("campaigns", "scraping_jobs", "scraping_results", "user_profiles", "system_configurations")
+READERS = ("read_one_campaign", "read_one_job", "read_one_result", "read_one_profile", "read_one_setting")
 # Strongest first (PostgreSQL's table lock modes).
 LOCK_MODES = (
     "AccessExclusiveLock",
@@ -97,21 +99,13 @@ def watch_locks_and_disk(dsn: str, pgdata: Path, watch: Watch) -> None:
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     watch.pids.add(conn.get_backend_pid())
-    cursor = conn.cursor()
     ticks = 0
     while not watch.stop.is_set():
-        cursor.execute(
-            "SELECT c.relname, l.mode FROM pg_locks AS l JOIN pg_class AS c ON c.oid = l.relation"
-            " WHERE l.granted AND c.relkind = 'r' AND c.relnamespace = 'public'::regnamespace"
-            " AND l.pid <> ALL (%s)",
-            (list(watch.pids),),
-        )
         step = watch.current
-        for table, mode in cursor.fetchall():
+        for table, mode in watchers.locks_held(conn, pids=list(watch.pids)):
             if step is not None and stronger(mode, step.locks.get(table)):
                 step.locks[table] = mode
-        cursor.execute("SELECT pg_database_size(current_database())")
-        watch.peak_database = max(watch.peak_database, cursor.fetchone()[0])
+        watch.peak_database = max(watch.peak_database, watchers.database_size(conn))
         if ticks % 10 == 0:
             watch.peak_directory = max(watch.peak_directory, directory_bytes(pgdata))
         ticks += 1
@@ -123,12 +117,10 @@ def probe_readers(dsn: str, watch: Watch) -> None:
     conn = psycopg2.connect(dsn)
     conn.autocommit = True
     watch.pids.add(conn.get_backend_pid())
-    cursor = conn.cursor()
     while not watch.stop.is_set():
-        for table in CORE_TABLES:
+        for reader in READERS:
             started = time.perf_counter()
-            cursor.execute(f"SELECT 1 FROM {table} LIMIT 1")  # noqa: S608 (fixed table names; bench only)
-            cursor.fetchall()
+            getattr(watchers, reader)(conn)
             waited = time.perf_counter() - started
             step = watch.current
             if step is not None:
@@ -168,9 +160,7 @@ def adopt(dsn: str, watch: Watch) -> float:
                 step.seconds = time.perf_counter() - began
                 watch.steps.append(step)
                 watch.current = None
-                cursor = backend.connection.cursor()
-                cursor.execute("SELECT pg_database_size(current_database())")
-                step.database_bytes = cursor.fetchone()[0]
+                step.database_bytes = watchers.database_size(backend.connection)
     finally:
         backend.connection.close()
     return time.perf_counter() - started
@@ -220,9 +210,7 @@ def main() -> None:
         creators, generated = asyncio.run(build_old_world(dsn, args.users))
         pgdata = Path(data_dir) / PGDATA_NAME
         probe = psycopg2.connect(dsn)
-        with probe.cursor() as cursor:
-            cursor.execute("SELECT pg_database_size(current_database())")
-            database_before = cursor.fetchone()[0]
+        database_before: int = watchers.database_size(probe)
         probe.close()
         watch = Watch(peak_database=database_before)
         directory_before = directory_bytes(pgdata)

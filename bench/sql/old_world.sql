@@ -142,3 +142,45 @@ WHERE j.user_id LIKE 'old\_user\_%';
 -- name: count_old_creators()$
 -- Creator entries in the old-style result rows.
 SELECT coalesce(sum(jsonb_array_length(creators)), 0)::bigint FROM scraping_results;
+
+-- name: locks_held(pids)
+-- Table locks granted in the public schema to sessions other than the watchers'.
+SELECT
+    c.relname AS table_name,
+    l.mode
+FROM pg_locks AS l
+INNER JOIN pg_class AS c ON l.relation = c.oid
+WHERE
+    l.granted
+    AND c.relkind = 'r'
+    AND c.relnamespace = 'public'::regnamespace
+    AND l.pid NOT IN (SELECT unnest(:pids::integer[]));
+
+-- name: database_size()$
+-- The current database's size in bytes.
+SELECT pg_database_size(current_database());
+
+-- name: read_one_campaign()
+-- A reader of the campaigns table (waits while a migration holds it exclusively).
+SELECT 1 FROM campaigns
+ORDER BY id LIMIT 1;
+
+-- name: read_one_job()
+-- A reader of the jobs table.
+SELECT 1 FROM scraping_jobs
+ORDER BY id LIMIT 1;
+
+-- name: read_one_result()
+-- A reader of the result pages.
+SELECT 1 FROM scraping_results
+ORDER BY id LIMIT 1;
+
+-- name: read_one_profile()
+-- A reader of the profiles.
+SELECT 1 FROM user_profiles
+ORDER BY id LIMIT 1;
+
+-- name: read_one_setting()
+-- A reader of the settings.
+SELECT 1 FROM system_configurations
+ORDER BY id LIMIT 1;
