@@ -120,7 +120,7 @@ def probe_readers(dsn: str, watch: Watch) -> None:
     while not watch.stop.is_set():
         for reader in READERS:
             started = time.perf_counter()
-            getattr(watchers, reader)(conn)
+            list(getattr(watchers, reader)(conn))  # (aiosql's select is lazy)
             waited = time.perf_counter() - started
             step = watch.current
             if step is not None:

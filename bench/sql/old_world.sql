@@ -144,14 +144,17 @@ WHERE j.user_id LIKE 'old\_user\_%';
 SELECT coalesce(sum(jsonb_array_length(creators)), 0)::bigint FROM scraping_results;
 
 -- name: locks_held(pids)
--- Table locks granted in the public schema to sessions other than the watchers'.
+-- Table locks granted in the public schema to client sessions other than the
+-- watchers' (not autovacuum's).
 SELECT
     c.relname AS table_name,
     l.mode
 FROM pg_locks AS l
 INNER JOIN pg_class AS c ON l.relation = c.oid
+INNER JOIN pg_stat_activity AS a ON l.pid = a.pid
 WHERE
-    l.granted
+    a.backend_type = 'client backend'
+    AND l.granted
     AND c.relkind = 'r'
     AND c.relnamespace = 'public'::regnamespace
     AND l.pid NOT IN (SELECT unnest(:pids::integer[]));

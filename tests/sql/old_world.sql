@@ -163,7 +163,7 @@ CREATE INDEX idx_user_profiles_business_name_search ON user_profiles USING gin (
 CREATE INDEX idx_user_profiles_admin_search ON user_profiles (created_at DESC, onboarding_step, trial_status);
 CREATE INDEX idx_user_profiles_trial_info ON user_profiles (trial_status, trial_start_date, trial_end_date)
 WHERE trial_status != 'pending';
-CREATE INDEX idx_user_profiles_is_admin ON user_profiles (is_admin) WHERE is_admin = TRUE;
+CREATE INDEX idx_user_profiles_is_admin ON user_profiles (is_admin) WHERE is_admin = true;
 CREATE INDEX idx_user_profiles_admin_details ON user_profiles (is_admin, full_name, email, updated_at);
 
 CREATE FUNCTION update_admin_timestamp() RETURNS trigger
@@ -193,40 +193,40 @@ INSERT INTO user_profiles (
     subscription_status, is_admin
 ) VALUES
 (
-    'e0000000-0000-4000-8000-00000000000a', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', NULL, NULL, NULL,
+    'e0000000-0000-4000-8000-00000000000a', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', null, null, null,
     'ana@glowbrand.example', '2025-07-01 09:00:00', '2025-07-03 10:15:00', '2025-07-01 09:00:00',
     'completed', 'Ana Ruiz', 'Glow Brand', 'Clean skincare for sensitive skin; we look for beauty creators.',
     '{"welcome": {"status": "sent", "messageId": "msg_welcome_a", "timestamp": "2025-07-01T09:10:02.114Z"},
       "trial_day2": {"status": "sent", "messageId": "msg_day2_a", "timestamp": "2025-07-03T09:00:05.000Z"},
       "trial_day5": {"status": "scheduled", "messageId": "msg_day5_a", "timestamp": "2025-07-01T09:20:00.000Z"}}',
-    '2025-07-01 09:20:00', '2025-07-08 09:20:00', 'active', 'cus_Pa1', 'sub_Pa1', 'trialing', FALSE
+    '2025-07-01 09:20:00', '2025-07-08 09:20:00', 'active', 'cus_Pa1', 'sub_Pa1', 'trialing', false
 ),
 (
-    'e0000000-0000-4000-8000-00000000000b', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', NULL, NULL, NULL,
-    NULL, '2025-07-05 18:30:00', '2025-07-05 18:30:00', '2025-07-05 18:30:00',
-    'info_captured', 'Bo Chen', 'Chen & Daughters', NULL,
+    'e0000000-0000-4000-8000-00000000000b', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', null, null, null,
+    null, '2025-07-05 18:30:00', '2025-07-05 18:30:00', '2025-07-05 18:30:00',
+    'info_captured', 'Bo Chen', 'Chen & Daughters', null,
     '{"welcome": {"status": "scheduled", "messageId": "qstash_msg_b", "timestamp": "2025-07-05T18:30:01.000Z"},
       "abandonment": {"status": "failed", "error": "Resend 422", "timestamp": "2025-07-06T18:30:00.000Z"}}',
-    NULL, NULL, 'pending', NULL, NULL, 'none', FALSE
+    null, null, 'pending', null, null, 'none', false
 ),
 (
     'e0000000-0000-4000-8000-00000000000c', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfc', 'Carla', 'Carla Co', 'Fashion',
     'carla@example.com', '2025-03-02 08:00:00', '2025-03-02 08:00:00', '2025-03-02 08:00:00',
-    'pending', NULL, NULL, NULL, NULL,
-    NULL, NULL, 'pending', NULL, NULL, 'none', NULL
+    'pending', null, null, null, null,
+    null, null, 'pending', null, null, 'none', null
 ),
 (
-    'e0000000-0000-4000-8000-00000000000d', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfd', NULL, NULL, NULL,
+    'e0000000-0000-4000-8000-00000000000d', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfd', null, null, null,
     'd@example.com', '2025-07-07 23:59:59.123456', '2025-07-08 00:00:01', '2025-07-07 23:59:59.123456',
     'intent_captured', repeat('Dolores ', 15) || 'Delgado', 'Delgado Imports', repeat('We sell tiles. ', 10),
     '{"welcome": {"status": "sent", "messageId": "msg_welcome_d", "timestamp": "2025-07-08T00:10:00.000Z"}}',
-    NULL, NULL, 'pending', NULL, NULL, 'none', FALSE
+    null, null, 'pending', null, null, 'none', false
 ),
 (
-    'e0000000-0000-4000-8000-0000000000ad', 'user_2zb4wFmyH7n6rV7ByOGNhexQVad', NULL, NULL, NULL,
+    'e0000000-0000-4000-8000-0000000000ad', 'user_2zb4wFmyH7n6rV7ByOGNhexQVad', null, null, null,
     'ops@platform.example', '2025-02-01 00:00:00', '2025-02-01 00:00:00', '2025-02-01 00:00:00',
     'completed', 'Olga Ops', 'Platform', 'Admin account.', '{}',
-    NULL, NULL, 'pending', NULL, NULL, 'none', TRUE
+    null, null, 'pending', null, null, 'none', true
 );
 
 -- Campaigns: every one 'draft' (the old code never changed a status), except one
@@ -238,7 +238,7 @@ INSERT INTO campaigns (id, user_id, name, description, search_type, status, crea
 ),
 (
     'a0000000-0000-4000-8000-000000000002', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', 'Lookalikes of @glowqueen',
-    NULL, 'similar', 'draft', '2025-07-02 11:00:00', '2025-07-02 11:00:00'
+    null, 'similar', 'draft', '2025-07-02 11:00:00', '2025-07-02 11:00:00'
 ),
 (
     'a0000000-0000-4000-8000-000000000003', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa',
@@ -255,7 +255,7 @@ INSERT INTO campaigns (id, user_id, name, description, search_type, status, crea
     'similar', 'draft', '2025-07-05 19:05:00', '2025-07-05 19:05:00'
 ),
 (
-    'a0000000-0000-4000-8000-000000000006', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', 'Old one', NULL,
+    'a0000000-0000-4000-8000-000000000006', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', 'Old one', null,
     'keyword', 'archived', '2025-06-01 12:00:00', '2025-06-01 12:00:00'
 );
 
@@ -266,82 +266,82 @@ INSERT INTO scraping_jobs (
 ) VALUES
 -- TikTok keyword, still running when the old system stopped.
 (
-    'b0000000-0000-4000-8000-000000000001', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', NULL, 'processing',
-    '["summer fashion", "Beach Outfits"]', 'Tiktok', 'US', '2025-07-02 10:05:00', '2025-07-02 10:05:02', NULL,
-    NULL, '2025-07-02 11:05:00', 'a0000000-0000-4000-8000-000000000001', NULL, NULL, 'qmsg_1', 2, 3, 1000,
+    'b0000000-0000-4000-8000-000000000001', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', null, 'processing',
+    '["summer fashion", "Beach Outfits"]', 'Tiktok', 'US', '2025-07-02 10:05:00', '2025-07-02 10:05:02', null,
+    null, '2025-07-02 11:05:00', 'a0000000-0000-4000-8000-000000000001', null, null, 'qmsg_1', 2, 3, 1000,
     '2025-07-02 10:06:00', 40, '7.1899999999999995'
 ),
 -- TikTok keyword, completed, two result rows (the second appended by a later step).
 (
-    'b0000000-0000-4000-8000-000000000002', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', NULL, 'completed',
+    'b0000000-0000-4000-8000-000000000002', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', null, 'completed',
     '["sunscreen"]', 'Tiktok', 'US', '2025-07-02 12:00:00', '2025-07-02 12:00:01', '2025-07-02 12:03:00',
-    NULL, '2025-07-02 13:00:00', 'a0000000-0000-4000-8000-000000000001', NULL, NULL, 'qmsg_2', 3, 5, 5,
+    null, '2025-07-02 13:00:00', 'a0000000-0000-4000-8000-000000000001', null, null, 'qmsg_2', 3, 5, 5,
     '2025-07-02 12:03:00', 60, '100'
 ),
 -- YouTube keyword.
 (
-    'b0000000-0000-4000-8000-000000000003', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', NULL, 'completed',
+    'b0000000-0000-4000-8000-000000000003', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', null, 'completed',
     '["morning routine"]', 'YouTube', 'US', '2025-07-02 13:00:00', '2025-07-02 13:00:01', '2025-07-02 13:02:00',
-    NULL, '2025-07-02 14:00:00', 'a0000000-0000-4000-8000-000000000001', NULL, NULL, NULL, 1, 2, 100,
+    null, '2025-07-02 14:00:00', 'a0000000-0000-4000-8000-000000000001', null, null, null, 1, 2, 100,
     '2025-07-02 13:02:00', 2, '100'
 ),
 -- Instagram hashtag (Apify run id), failed at 45 %.
 (
     'b0000000-0000-4000-8000-000000000004', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', 'apify_run_7Gh2', 'error',
     '["#glowup"]', 'Instagram', 'US', '2025-07-03 08:10:00', '2025-07-03 08:10:03', '2025-07-03 08:20:00',
-    'Apify run failed: ACTOR_TIMEOUT', '2025-07-03 09:10:00', 'a0000000-0000-4000-8000-000000000003', NULL,
-    NULL, NULL, 4, 2, 100, '2025-07-03 08:20:00', 0, '45.0'
+    'Apify run failed: ACTOR_TIMEOUT', '2025-07-03 09:10:00', 'a0000000-0000-4000-8000-000000000003', null,
+    null, null, 4, 2, 100, '2025-07-03 08:20:00', 0, '45.0'
 ),
 -- TikTok similar: flat creators only, 12 of them.
 (
-    'b0000000-0000-4000-8000-000000000005', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', NULL, 'completed', NULL,
-    'TikTok', 'US', '2025-07-02 11:05:00', '2025-07-02 11:05:01', '2025-07-02 11:06:00', NULL,
-    '2025-07-02 12:05:00', 'a0000000-0000-4000-8000-000000000002', 'glowqueen', NULL, 'qmsg_5', 1, 12, 10,
+    'b0000000-0000-4000-8000-000000000005', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', null, 'completed', null,
+    'TikTok', 'US', '2025-07-02 11:05:00', '2025-07-02 11:05:01', '2025-07-02 11:06:00', null,
+    '2025-07-02 12:05:00', 'a0000000-0000-4000-8000-000000000002', 'glowqueen', null, 'qmsg_5', 1, 12, 10,
     '2025-07-02 11:06:00', 12, '100'
 ),
 -- Instagram similar: nested plus flat fields.
 (
-    'b0000000-0000-4000-8000-000000000006', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', NULL, 'completed', NULL,
-    'Instagram', 'US', '2025-07-02 11:10:00', '2025-07-02 11:10:01', '2025-07-02 11:12:00', NULL,
-    '2025-07-02 12:10:00', 'a0000000-0000-4000-8000-000000000002', 'glowqueen', NULL, NULL, 1, 3, 20,
+    'b0000000-0000-4000-8000-000000000006', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', null, 'completed', null,
+    'Instagram', 'US', '2025-07-02 11:10:00', '2025-07-02 11:10:01', '2025-07-02 11:12:00', null,
+    '2025-07-02 12:10:00', 'a0000000-0000-4000-8000-000000000002', 'glowqueen', null, null, 1, 3, 20,
     '2025-07-02 11:12:00', 3, '100'
 ),
 -- YouTube similar: flat creators, timed out.
 (
-    'b0000000-0000-4000-8000-000000000007', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', NULL, 'timeout', NULL,
+    'b0000000-0000-4000-8000-000000000007', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', null, 'timeout', null,
     'YouTube', 'US', '2025-07-05 19:06:00', '2025-07-05 19:06:01', '2025-07-05 20:06:00',
     'Job exceeded maximum allowed time', '2025-07-05 20:06:00', 'a0000000-0000-4000-8000-000000000005',
-    'tileguy', '{"targetChannel": "@tileguy"}', NULL, 2, 4, 100, '2025-07-05 20:06:00', 4, '70.3'
+    'tileguy', '{"targetChannel": "@tileguy"}', null, 2, 4, 100, '2025-07-05 20:06:00', 4, '70.3'
 ),
 -- TikTok keyword never started: progress and cursor NULL, a target above ours.
 (
-    'b0000000-0000-4000-8000-000000000008', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', NULL, 'pending',
-    '["tile"]', 'Tiktok', 'us', '2025-07-05 19:01:00', NULL, NULL, NULL, '2025-07-05 20:01:00',
-    'a0000000-0000-4000-8000-000000000004', NULL, NULL, NULL, 0, 0, 20000, '2025-07-05 19:01:00', NULL, NULL
+    'b0000000-0000-4000-8000-000000000008', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', null, 'pending',
+    '["tile"]', 'Tiktok', 'us', '2025-07-05 19:01:00', null, null, null, '2025-07-05 20:01:00',
+    'a0000000-0000-4000-8000-000000000004', null, null, null, 0, 0, 20000, '2025-07-05 19:01:00', null, null
 ),
 -- From before campaigns existed.
 (
     'b0000000-0000-4000-8000-000000000009', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfa', 'apify_run_old', 'completed',
     '["skincare"]', 'Tiktok', 'US', '2025-03-01 10:00:00', '2025-03-01 10:00:01', '2025-03-01 10:02:00',
-    NULL, NULL, NULL, NULL, NULL, NULL, 1, 1, 1000, '2025-03-01 10:02:00', 1, '100'
+    null, null, null, null, null, null, 1, 1, 1000, '2025-03-01 10:02:00', 1, '100'
 ),
 -- An unknown platform.
 (
-    'b0000000-0000-4000-8000-000000000010', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', NULL, 'completed',
-    '["tiles"]', 'Twitter', 'US', '2025-07-05 19:02:00', NULL, '2025-07-05 19:03:00', NULL, NULL,
-    'a0000000-0000-4000-8000-000000000004', NULL, NULL, NULL, 1, 1, 100, '2025-07-05 19:03:00', 1, '100'
+    'b0000000-0000-4000-8000-000000000010', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', null, 'completed',
+    '["tiles"]', 'Twitter', 'US', '2025-07-05 19:02:00', null, '2025-07-05 19:03:00', null, null,
+    'a0000000-0000-4000-8000-000000000004', null, null, null, 1, 1, 100, '2025-07-05 19:03:00', 1, '100'
 ),
 -- In another user's campaign.
 (
-    'b0000000-0000-4000-8000-000000000011', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', NULL, 'pending',
-    '["beach"]', 'Tiktok', 'US', '2025-07-05 19:03:00', NULL, NULL, NULL, NULL,
-    'a0000000-0000-4000-8000-000000000001', NULL, NULL, NULL, 0, 0, 100, '2025-07-05 19:03:00', 0, '0'
+    'b0000000-0000-4000-8000-000000000011', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', null, 'pending',
+    '["beach"]', 'Tiktok', 'US', '2025-07-05 19:03:00', null, null, null, null,
+    'a0000000-0000-4000-8000-000000000001', null, null, null, 0, 0, 100, '2025-07-05 19:03:00', 0, '0'
 ),
 -- In the archived campaign.
 (
-    'b0000000-0000-4000-8000-000000000012', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', NULL, 'completed',
-    '["grout"]', 'Tiktok', 'US', '2025-06-01 12:01:00', NULL, '2025-06-01 12:02:00', NULL, NULL,
-    'a0000000-0000-4000-8000-000000000006', NULL, NULL, NULL, 1, 0, 100, '2025-06-01 12:02:00', 0, '100'
+    'b0000000-0000-4000-8000-000000000012', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', null, 'completed',
+    '["grout"]', 'Tiktok', 'US', '2025-06-01 12:01:00', null, '2025-06-01 12:02:00', null, null,
+    'a0000000-0000-4000-8000-000000000006', null, null, null, 1, 0, 100, '2025-06-01 12:02:00', 0, '100'
 );
 
 -- TikTok keyword entries: nested, no handle, bio or emails.
@@ -454,7 +454,7 @@ INSERT INTO scraping_results (id, job_id, creators, created_at) VALUES
     '[{"creator": {"name": "Tweeter", "followers": 10}, "platform": "Twitter"}]', '2025-07-05 19:03:00'
 ),
 -- A result row that lost its job reference.
-('c0000000-0000-4000-8000-000000000099', NULL, '[]', '2025-07-01 00:00:00');
+('c0000000-0000-4000-8000-000000000099', null, '[]', '2025-07-01 00:00:00');
 
 -- TikTok similar: 12 flat creators (no creator object, no handle inside one).
 INSERT INTO scraping_results (id, job_id, creators, created_at)
@@ -466,7 +466,7 @@ SELECT
             'id', (7000 + n)::text,
             'username', 'glow_alike_' || n,
             'full_name', 'Glow Alike ' || n,
-            'is_private', FALSE,
+            'is_private', false,
             'is_verified', n % 4 = 0,
             'profile_pic_url', 'https://p16-sign.tiktokcdn.com/alike' || n || '.jpeg',
             'displayName', 'Glow Alike ' || n,
@@ -480,7 +480,7 @@ SELECT
             'emails', CASE WHEN n % 3 = 0 THEN jsonb_build_array('alike' || n || '@mail.example') ELSE '[]' END,
             'profileUrl', 'https://www.tiktok.com/@glow_alike_' || n,
             'handle', 'glow_alike_' || n,
-            'isPrivate', FALSE,
+            'isPrivate', false,
             'platform', 'TikTok'
         )
         ORDER BY n
@@ -520,7 +520,7 @@ INSERT INTO search_jobs (
     'sj_8f2k1', 'a0000000-0000-4000-8000-000000000001', 'tiktok', 'keyword', 'completed', 2, 2,
     '2025-06-20 10:00:00', '2025-06-20 10:01:00', '2025-06-20 10:01:00'
 ),
-('sj_0a9x3', NULL, 'instagram', 'similar', 'queued', 50, 0, '2025-06-21 10:00:00', '2025-06-21 10:00:00', NULL);
+('sj_0a9x3', null, 'instagram', 'similar', 'queued', 50, 0, '2025-06-21 10:00:00', '2025-06-21 10:00:00', null);
 
 INSERT INTO search_results (
     id, job_id, profile_id, username, display_name, platform, profile_url, post_url, post_description,
@@ -528,12 +528,12 @@ INSERT INTO search_results (
 ) VALUES
 (
     'd0000000-0000-4000-8000-000000000001', 'sj_8f2k1', 'tt_1', 'sunny', 'Sunny Days', 'tiktok',
-    'https://www.tiktok.com/@sunny', NULL, NULL, NULL, 120000, 'true', NULL, 'summer', '{"source": "v1"}',
+    'https://www.tiktok.com/@sunny', null, null, null, 120000, 'true', null, 'summer', '{"source": "v1"}',
     '2025-06-20 10:00:30'
 ),
 (
-    'd0000000-0000-4000-8000-000000000002', 'sj_8f2k1', 'tt_2', 'marco', NULL, 'tiktok', NULL, NULL, NULL,
-    NULL, 300, 'false', 'marco@example.com', NULL, NULL, '2025-06-20 10:00:40'
+    'd0000000-0000-4000-8000-000000000002', 'sj_8f2k1', 'tt_2', 'marco', null, 'tiktok', null, null, null,
+    null, 300, 'false', 'marco@example.com', null, null, '2025-06-20 10:00:40'
 );
 
 -- Settings the old admin page stored ('false' and 'true' as strings), and one
@@ -554,7 +554,7 @@ INSERT INTO system_configurations (
     'Delay between realtime steps', 'false', '2025-06-01 00:00:00', '2025-06-01 00:00:00'
 ),
 (
-    'f0000000-0000-4000-8000-000000000004', 'cache', 'template_cache_ttl', '1h', 'duration', NULL, 'false',
+    'f0000000-0000-4000-8000-000000000004', 'cache', 'template_cache_ttl', '1h', 'duration', null, 'false',
     '2025-06-01 00:00:00', '2025-06-01 00:00:00'
 ),
 (
