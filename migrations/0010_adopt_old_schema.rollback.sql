@@ -12,6 +12,8 @@ SET LOCAL statement_timeout = '30min';
 SET LOCAL timezone = 'UTC';
 
 DO $$
+DECLARE
+    refused_table text;
 BEGIN
     IF NOT EXISTS (SELECT FROM legacy_adoption) THEN
         RETURN;
@@ -147,22 +149,16 @@ BEGIN
     WHERE q.source_table = 'user_profiles' AND NOT q.moved AND q.source_id = p.id::text;
 
     -- The quarantined rows, parents first, with their old values.
-    INSERT INTO campaigns SELECT (jsonb_populate_record(NULL::campaigns, original)).* FROM legacy_quarantine
-    WHERE source_table = 'campaigns' AND moved ORDER BY id;
-    INSERT INTO scraping_jobs SELECT (jsonb_populate_record(NULL::scraping_jobs, original)).* FROM legacy_quarantine
-    WHERE source_table = 'scraping_jobs' AND moved ORDER BY id;
-    INSERT INTO scraping_results
-    SELECT (jsonb_populate_record(NULL::scraping_results, original)).* FROM legacy_quarantine
-    WHERE source_table = 'scraping_results' AND moved ORDER BY id;
-    INSERT INTO search_jobs SELECT (jsonb_populate_record(NULL::search_jobs, original)).* FROM legacy_quarantine
-    WHERE source_table = 'search_jobs' AND moved ORDER BY id;
-    INSERT INTO search_results SELECT (jsonb_populate_record(NULL::search_results, original)).* FROM legacy_quarantine
-    WHERE source_table = 'search_results' AND moved ORDER BY id;
-    INSERT INTO system_configurations
-    SELECT (jsonb_populate_record(NULL::system_configurations, original)).* FROM legacy_quarantine
-    WHERE source_table = 'system_configurations' AND moved ORDER BY id;
-    INSERT INTO user_profiles SELECT (jsonb_populate_record(NULL::user_profiles, original)).* FROM legacy_quarantine
-    WHERE source_table = 'user_profiles' AND moved ORDER BY id;
+    FOREACH refused_table IN ARRAY ARRAY[
+        'campaigns', 'scraping_jobs', 'scraping_results', 'search_jobs', 'search_results', 'system_configurations',
+        'user_profiles'
+    ] LOOP
+        EXECUTE format(
+            'INSERT INTO %1$I SELECT (jsonb_populate_record(NULL::%1$I, original)).* FROM legacy_quarantine'
+            ' WHERE source_table = %1$L AND moved ORDER BY id',
+            refused_table
+        );
+    END LOOP;
 
     ALTER TABLE scraping_results ADD CONSTRAINT scraping_results_job_id_scraping_jobs_id_fk
     FOREIGN KEY (job_id) REFERENCES scraping_jobs (id);

@@ -255,9 +255,17 @@ BEGIN
         platform = CASE lower(j.platform) WHEN 'tiktok' THEN 'TikTok' WHEN 'instagram' THEN 'Instagram' ELSE 'YouTube' END,
         progress = round(least(greatest(coalesce(j.progress, 0), 0), 100), 2),
         -- Ours is the number of the next page; the old one counted creators.
-        cursor = (SELECT count(*) FROM scraping_results AS r WHERE r.job_id = j.id),
+        -- (Counted in one pass: scraping_results has no index on job_id yet.)
+        cursor = stored.pages,
         target_results = least(greatest(j.target_results, 1), 10000),
-        region = upper(btrim(j.region));
+        region = upper(btrim(j.region))
+    FROM (
+        SELECT every_job.id, count(r.id)::integer AS pages
+        FROM scraping_jobs AS every_job
+        LEFT JOIN scraping_results AS r ON r.job_id = every_job.id
+        GROUP BY every_job.id
+    ) AS stored
+    WHERE j.id = stored.id;
 
     -- 3. Pages: each old row is one, numbered in the order the rows were written.
     ALTER TABLE scraping_results ADD COLUMN page integer;

@@ -333,6 +333,23 @@ async def test_rollback_gives_the_old_schema_and_data_back(old_world: str, postg
     assert apply_pending(old_world) == migration_ids()
 
 
+def main_py_migrate(dsn: str) -> subprocess.CompletedProcess[str]:
+    """`python main.py migrate`, as ops run it."""
+    env = {"DATABASE_URL": dsn, "AUTH_JWT_SECRET": SECRET, "PATH": str(Path(sys.executable).parent)}
+    return subprocess.run(
+        [sys.executable, "main.py", "migrate"], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+async def test_main_py_migrate_says_what_it_quarantined(old_world: str) -> None:
+    migrated = main_py_migrate(old_world)
+    assert migrated.returncode == 0, migrated.stderr
+    assert f"applied {len(migration_ids())} migration(s)" in migrated.stdout
+    summary = next(line for line in migrated.stderr.splitlines() if "adopted the old system's database" in line)
+    assert "\"unknown platform 'Twitter'\": 1" in summary
+    assert "\"no job\": 1" in summary
+
+
 def yoyo_apply(dsn: str) -> subprocess.CompletedProcess[str]:
     """Plain `yoyo apply`, with the project's yoyo.ini as ops run it."""
     yoyo = Path(sys.executable).parent / "yoyo"
