@@ -368,3 +368,16 @@ async def test_plain_yoyo_apply_adopts_the_same_way(old_world: str) -> None:
         assert await conn.fetchval("SELECT count(*) FROM found_creators") == 30
     finally:
         await conn.close()
+
+
+async def test_a_database_of_the_first_release_gets_the_real_legacy_tables(empty_database: str) -> None:
+    apply_pending(empty_database)
+    conn = await asyncpg.connect(empty_database)
+    try:
+        real = [row["described"] async for row in fixtures.legacy_table_columns(conn)]
+        await fixtures.put_back_guessed_legacy_tables(conn)
+        assert [row["described"] async for row in fixtures.legacy_table_columns(conn)] != real
+        assert apply_pending(empty_database) == ["0011_legacy_tables_as_they_are"]
+        assert [row["described"] async for row in fixtures.legacy_table_columns(conn)] == real
+    finally:
+        await conn.close()
