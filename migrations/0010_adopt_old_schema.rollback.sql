@@ -120,7 +120,8 @@ BEGIN
     ALTER COLUMN updated_at TYPE timestamp;
     UPDATE campaigns AS c SET
         name = (jsonb_populate_record(c, q.original)).name,
-        description = (jsonb_populate_record(c, q.original)).description
+        description = (jsonb_populate_record(c, q.original)).description,
+        status = (jsonb_populate_record(c, q.original)).status
     FROM legacy_quarantine AS q
     WHERE q.source_table = 'campaigns' AND NOT q.moved AND q.source_id = c.id::text;
 

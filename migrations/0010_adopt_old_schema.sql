@@ -15,7 +15,8 @@
 --    whose category or key we cannot name. Children go with their parent.
 -- 2. Values are normalised; each changed row's original is kept so the
 --    rollback restores it: campaign names trimmed (and shortened to 100
---    characters, an empty one named), descriptions to 500; profile names
+--    characters, an empty one named), descriptions to 500, a draft with
+--    searches made active (the old code never changed a status); profile names
 --    trimmed and shortened, an empty email status {} (these two kinds in
 --    legacy_quarantine, as kept rows); job platform spelled as ours ('Tiktok'
 --    becomes 'TikTok'), progress rounded to 2 decimals within 0-100 (NULL is
@@ -206,19 +207,29 @@ BEGIN
     $reason$);
 
     -- 2. Normalise what is kept; the originals of changed rows stay in the quarantine table.
+    -- Every old campaign is a draft (the old code never changed a status); ours
+    -- become active with their first search.
     INSERT INTO legacy_quarantine (source_table, source_id, reason, moved, original)
     SELECT 'campaigns', c.id::text, 'kept, normalised: ' || concat_ws(', ',
         CASE WHEN c.name <> btrim(c.name) THEN 'name trimmed' END,
         CASE WHEN btrim(c.name) = '' THEN 'empty name replaced' END,
         CASE WHEN char_length(btrim(c.name)) > 100 THEN 'name shortened to 100 characters' END,
-        CASE WHEN char_length(c.description) > 500 THEN 'description shortened to 500 characters' END
+        CASE WHEN char_length(c.description) > 500 THEN 'description shortened to 500 characters' END,
+        CASE WHEN c.status = 'draft' AND c.id IN (SELECT j.campaign_id FROM scraping_jobs AS j)
+            THEN 'draft with searches made active' END
     ), FALSE, to_jsonb(c)
     FROM campaigns AS c
-    WHERE c.name IS DISTINCT FROM pg_temp.short_name(c.name) OR char_length(c.description) > 500;
-    UPDATE campaigns SET
-        name = coalesce(pg_temp.short_name(name), 'Untitled campaign'),
-        description = left(description, 500)
-    WHERE name IS DISTINCT FROM pg_temp.short_name(name) OR char_length(description) > 500;
+    WHERE c.name IS DISTINCT FROM pg_temp.short_name(c.name) OR char_length(c.description) > 500
+        OR (c.status = 'draft' AND c.id IN (SELECT j.campaign_id FROM scraping_jobs AS j));
+    UPDATE campaigns AS c SET
+        name = coalesce(pg_temp.short_name(c.name), 'Untitled campaign'),
+        description = left(c.description, 500),
+        status = CASE
+            WHEN c.status = 'draft' AND c.id IN (SELECT j.campaign_id FROM scraping_jobs AS j) THEN 'active'
+            ELSE c.status
+        END
+    WHERE c.name IS DISTINCT FROM pg_temp.short_name(c.name) OR char_length(c.description) > 500
+        OR (c.status = 'draft' AND c.id IN (SELECT j.campaign_id FROM scraping_jobs AS j));
 
     INSERT INTO legacy_quarantine (source_table, source_id, reason, moved, original)
     SELECT 'user_profiles', p.id::text, 'kept, normalised: ' || concat_ws(', ',

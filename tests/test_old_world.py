@@ -218,10 +218,15 @@ async def test_old_users_see_their_campaigns_searches_and_results(old_client: As
     summer = campaigns["a0000000-0000-4000-8000-000000000001"]
     assert (summer["name"], summer["status"], summer["createdAt"]) == (
         "Summer launch",
-        "draft",
+        "active",
         "2025-07-02T10:00:00+00:00",
     )
     assert len(campaigns["a0000000-0000-4000-8000-000000000003"]["name"]) == 100
+    # A campaign that never had a search stays a draft; the counts behind the page's total agree.
+    kitchens = (await old_client.get("/api/campaigns", headers=auth(DOLORES))).json()
+    assert [(c["name"], c["status"]) for c in kitchens["campaigns"]] == [("Kitchens", "draft")]
+    by_status = (await old_client.get("/api/campaigns/stats", headers=auth(ANA))).json()["byStatus"]
+    assert by_status == {"draft": 0, "active": 3, "completed": 0}
 
     detail = await old_client.get("/api/campaigns/a0000000-0000-4000-8000-000000000001", headers=auth(ANA))
     assert detail.status_code == 200, detail.text

@@ -257,6 +257,10 @@ INSERT INTO campaigns (id, user_id, name, description, search_type, status, crea
 (
     'a0000000-0000-4000-8000-000000000006', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfb', 'Old one', null,
     'keyword', 'archived', '2025-06-01 12:00:00', '2025-06-01 12:00:00'
+),
+(
+    'a0000000-0000-4000-8000-000000000007', 'user_2zb4wFmyH7n6rV7ByOGNhexQVfd', 'Kitchens', null,
+    'keyword', 'draft', '2025-07-08 00:05:00', '2025-07-08 00:05:00'
 );
 
 INSERT INTO scraping_jobs (
