@@ -793,14 +793,15 @@ COMMENT ON TABLE public.campaign_counts IS 'Number of campaigns per user and sta
 CREATE TABLE public.legacy_adoption (
     adopted_at timestamp with time zone DEFAULT now() NOT NULL,
     quarantined jsonb NOT NULL,
-    normalised jsonb NOT NULL
+    normalised jsonb NOT NULL,
+    comments jsonb NOT NULL
 );
 
 --
 -- Name: TABLE legacy_adoption; Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON TABLE public.legacy_adoption IS 'One row if this database was adopted from the old system (migration 0010): when, and how many rows were quarantined and normalised, by table and reason. Empty otherwise.';
+COMMENT ON TABLE public.legacy_adoption IS 'One row if this database was adopted from the old system (migration 0010): when, and how many rows were quarantined and normalised, by table and reason; and the old tables'' comments, which our migrations overwrite and 0010''s rollback restores. Empty otherwise.';
 
 --
 -- Name: legacy_job_values; Type: TABLE; Schema: public; Owner: -

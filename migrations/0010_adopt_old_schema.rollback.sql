@@ -1,5 +1,5 @@
 -- Gives an adopted database back its old shape, so that the old system can run
--- on it again: the old column types, names, defaults and foreign keys, the
+-- on it again: the old column types, names, defaults, comments and foreign keys, the
 -- original values of every normalised row, and every quarantined row back in
 -- its table. Rows written since adoption stay (a job of several pages keeps
 -- one row per page). On any other database it drops the bookkeeping tables.
@@ -14,6 +14,7 @@ SET LOCAL timezone = 'UTC';
 DO $$
 DECLARE
     refused_table text;
+    described record;
 BEGIN
     IF NOT EXISTS (SELECT FROM legacy_adoption) THEN
         RETURN;
@@ -159,6 +160,37 @@ BEGIN
             ' WHERE source_table = %1$L AND moved ORDER BY id',
             refused_table
         );
+    END LOOP;
+
+    -- The comments as the old tables had them (ours go).
+    FOR described IN
+        SELECT c.relname AS table_name, a.attname AS column_name
+        FROM pg_description AS d
+        INNER JOIN pg_class AS c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid
+        LEFT JOIN pg_attribute AS a ON d.objsubid > 0 AND a.attrelid = c.oid AND a.attnum = d.objsubid
+        WHERE c.relnamespace = 'public'::regnamespace AND c.relname IN (
+            'campaigns', 'scraping_jobs', 'scraping_results', 'search_jobs', 'search_results',
+            'system_configurations', 'user_profiles'
+        )
+    LOOP
+        IF described.column_name IS NULL THEN
+            EXECUTE format('COMMENT ON TABLE %I IS NULL', described.table_name);
+        ELSE
+            EXECUTE format('COMMENT ON COLUMN %I.%I IS NULL', described.table_name, described.column_name);
+        END IF;
+    END LOOP;
+    FOR described IN
+        SELECT old.table_name, old.column_name, old.comment
+        FROM legacy_adoption AS a
+        CROSS JOIN LATERAL jsonb_to_recordset(a.comments) AS old (table_name text, column_name text, comment text)
+    LOOP
+        IF described.column_name IS NULL THEN
+            EXECUTE format('COMMENT ON TABLE %I IS %L', described.table_name, described.comment);
+        ELSE
+            EXECUTE format(
+                'COMMENT ON COLUMN %I.%I IS %L', described.table_name, described.column_name, described.comment
+            );
+        END IF;
     END LOOP;
 
     ALTER TABLE scraping_results ADD CONSTRAINT scraping_results_job_id_scraping_jobs_id_fk

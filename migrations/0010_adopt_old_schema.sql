@@ -50,12 +50,14 @@ SET LOCAL timezone = 'UTC';
 CREATE TABLE legacy_adoption (
     adopted_at timestamptz PRIMARY KEY DEFAULT now(),
     quarantined jsonb NOT NULL,
-    normalised jsonb NOT NULL
+    normalised jsonb NOT NULL,
+    comments jsonb NOT NULL
 );
 
 COMMENT ON TABLE legacy_adoption IS
 'One row if this database was adopted from the old system (migration 0010): when, and how many rows '
-'were quarantined and normalised, by table and reason. Empty otherwise.';
+'were quarantined and normalised, by table and reason; and the old tables'' comments, which our '
+'migrations overwrite and 0010''s rollback restores. Empty otherwise.';
 
 CREATE TABLE legacy_quarantine (
     id bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY,
@@ -114,6 +116,7 @@ DECLARE
     missing text;
     quarantined jsonb;
     normalised jsonb;
+    comments jsonb;
 BEGIN
     -- The old schema: scraping_results without page. Ours always has it.
     IF NOT EXISTS (
@@ -133,6 +136,18 @@ BEGIN
     IF missing IS NOT NULL THEN
         RAISE EXCEPTION 'this looks like the old system''s database, but without %: adopt a complete one', missing;
     END IF;
+
+    -- The old tables' comments, which 0001 overwrites, for the rollback.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'table_name', c.relname, 'column_name', a.attname, 'comment', d.description
+    ) ORDER BY c.relname, a.attname), '[]') INTO comments
+    FROM pg_description AS d
+    INNER JOIN pg_class AS c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid
+    LEFT JOIN pg_attribute AS a ON d.objsubid > 0 AND a.attrelid = c.oid AND a.attnum = d.objsubid
+    WHERE c.relnamespace = 'public'::regnamespace AND c.relname IN (
+        'campaigns', 'scraping_jobs', 'scraping_results', 'search_jobs', 'search_results',
+        'system_configurations', 'user_profiles'
+    );
 
     -- Their foreign keys (NO ACTION) would stop rows from moving; ours come back below.
     ALTER TABLE scraping_results DROP CONSTRAINT IF EXISTS scraping_results_job_id_scraping_jobs_id_fk;
@@ -430,7 +445,7 @@ BEGIN
             IS DISTINCT FROM (j.platform, j.progress, j.cursor, j.target_results, j.region)
         )
     ) INTO normalised;
-    INSERT INTO legacy_adoption (quarantined, normalised) VALUES (quarantined, normalised);
+    INSERT INTO legacy_adoption (quarantined, normalised, comments) VALUES (quarantined, normalised, comments);
     RAISE NOTICE 'adopted the old system''s database; quarantined: %; normalised: %', quarantined, normalised;
 END
 $$;
