@@ -234,6 +234,10 @@ async def test_old_users_see_their_campaigns_searches_and_results(old_client: As
     assert [str(job.id)[-2:] for job in campaign.scraping_jobs] == ["03", "02", "01"]
     assert [len(job.results) for job in campaign.scraping_jobs] == [1, 2, 1]
 
+    # Every search that was not quarantined, for each of its users.
+    for user_id, searches in [(ANA, 6), (BO, 2), (CARLA, 0), (DOLORES, 0)]:
+        jobs = (await old_client.get("/api/jobs", params={"limit": 100}, headers=auth(user_id))).json()
+        assert jobs["pagination"]["total"] == searches, user_id
     stats = (await old_client.get("/api/jobs/stats", headers=auth(ANA))).json()
     assert stats["byPlatform"] == {"TikTok": 3, "YouTube": 1, "Instagram": 2}
 
