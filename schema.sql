@@ -503,6 +503,91 @@ $$;
 COMMENT ON FUNCTION public.api_result(r public.scraping_results) IS 'API shape of a result page (CONTRACT.md "Result").';
 
 --
+-- Name: found_creators; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.found_creators (
+    job_id uuid NOT NULL,
+    creator_key text NOT NULL,
+    page integer NOT NULL,
+    "position" integer NOT NULL,
+    followers numeric NOT NULL,
+    engagement_rate numeric NOT NULL,
+    has_email boolean NOT NULL,
+    hashtags text[] NOT NULL
+);
+
+--
+-- Name: TABLE found_creators; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.found_creators IS 'One row per creator of a job, as last seen; maintained by the scraping_results_found_* triggers, never written directly.';
+
+--
+-- Name: COLUMN found_creators.page; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators.page IS 'The result page the creator was last seen on.';
+
+--
+-- Name: COLUMN found_creators."position"; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators."position" IS 'Position (from 1) in that page''s creators array, where the entry itself is read from.';
+
+--
+-- Name: COLUMN found_creators.engagement_rate; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators.engagement_rate IS '(likes + comments + shares) / views of the video, 4 decimals; 0 without views.';
+
+--
+-- Name: COLUMN found_creators.hashtags; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.found_creators.hashtags IS 'The entry''s hashtags, lower-cased, for the hashtag filter.';
+
+--
+-- Name: campaign_sightings(public.found_creators[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.campaign_sightings(rows public.found_creators[]) RETURNS TABLE(campaign_id uuid, creator_key text, platform text, job_id uuid, page integer, "position" integer, found_at timestamp with time zone, followers numeric, engagement_rate numeric, has_email boolean, hashtags text[], search_text tsvector)
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    -- Each found_creators row with its campaign, when its page was stored, and
+    -- its text; per (campaign, creator), the most recently stored sighting.
+    SELECT DISTINCT ON (j.campaign_id, f.creator_key)
+        j.campaign_id,
+        f.creator_key,
+        coalesce(r.creators -> (f.position - 1) ->> 'platform', split_part(f.creator_key, ':', 1)),
+        f.job_id,
+        f.page,
+        f.position,
+        r.created_at,
+        f.followers,
+        f.engagement_rate,
+        f.has_email,
+        f.hashtags,
+        to_tsvector('simple', concat_ws(
+            ' ',
+            r.creators -> (f.position - 1) #>> '{creator,name}',
+            r.creators -> (f.position - 1) #>> '{creator,bio}',
+            r.creators -> (f.position - 1) #>> '{video,description}'
+        ))
+    FROM unnest(rows) AS f
+    INNER JOIN scraping_jobs AS j ON f.job_id = j.id
+    INNER JOIN scraping_results AS r ON f.job_id = r.job_id AND f.page = r.page
+    -- Key order is also the order the upsert locks rows in: no two writers wait crosswise.
+    ORDER BY j.campaign_id, f.creator_key, r.created_at DESC, f.job_id DESC
+$$;
+
+--
+-- Name: FUNCTION campaign_sightings(rows public.found_creators[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.campaign_sightings(rows public.found_creators[]) IS 'The campaign_creators columns of the given found_creators rows, the most recently stored sighting per creator.';
+
+--
 -- Name: collect_found_creators(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -573,51 +658,6 @@ $$;
 COMMENT ON FUNCTION public.count_campaigns() IS 'Keeps campaign_counts in step with the rows of campaigns.';
 
 --
--- Name: found_creators; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.found_creators (
-    job_id uuid NOT NULL,
-    creator_key text NOT NULL,
-    page integer NOT NULL,
-    "position" integer NOT NULL,
-    followers numeric NOT NULL,
-    engagement_rate numeric NOT NULL,
-    has_email boolean NOT NULL,
-    hashtags text[] NOT NULL
-);
-
---
--- Name: TABLE found_creators; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON TABLE public.found_creators IS 'One row per creator of a job, as last seen; maintained by the scraping_results_found_* triggers, never written directly.';
-
---
--- Name: COLUMN found_creators.page; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators.page IS 'The result page the creator was last seen on.';
-
---
--- Name: COLUMN found_creators."position"; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators."position" IS 'Position (from 1) in that page''s creators array, where the entry itself is read from.';
-
---
--- Name: COLUMN found_creators.engagement_rate; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators.engagement_rate IS '(likes + comments + shares) / views of the video, 4 decimals; 0 without views.';
-
---
--- Name: COLUMN found_creators.hashtags; Type: COMMENT; Schema: public; Owner: -
---
-
-COMMENT ON COLUMN public.found_creators.hashtags IS 'The entry''s hashtags, lower-cased, for the hashtag filter.';
-
---
 -- Name: creator_matches(public.found_creators, numeric, numeric, boolean, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -635,6 +675,77 @@ $$;
 --
 
 COMMENT ON FUNCTION public.creator_matches(f public.found_creators, p_min_followers numeric, p_max_followers numeric, p_has_email boolean, p_hashtag text) IS 'The creators page''s filters (NULL: no filter): followers range, having an email, a hashtag (ignoring case).';
+
+--
+-- Name: forget_campaign_creators(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.forget_campaign_creators() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    gone uuid[] := array(SELECT DISTINCT o.job_id FROM old_rows AS o ORDER BY 1);
+BEGIN
+    -- Sightings went (a search or its pages were deleted): each affected
+    -- creator is derived again from the searches that still have it; one that
+    -- no search has any more leaves the list (its history stays with the campaign).
+    WITH affected AS (
+        SELECT
+            c.campaign_id,
+            c.creator_key,
+            array(SELECT u FROM unnest(c.job_ids) AS u WHERE u <> ALL (gone) ORDER BY 1) AS remaining
+        FROM campaign_creators AS c
+        WHERE c.job_ids && gone
+        ORDER BY c.campaign_id, c.creator_key
+        FOR UPDATE
+    ),
+
+    still_found AS (
+        SELECT
+            a.campaign_id,
+            a.creator_key,
+            array(
+                SELECT f.job_id FROM found_creators AS f
+                WHERE f.job_id = ANY (a.remaining) AND f.creator_key = a.creator_key
+                ORDER BY 1
+            ) AS job_ids
+        FROM affected AS a
+    ),
+
+    dropped AS (
+        DELETE FROM campaign_creators AS c
+        USING still_found AS s
+        WHERE c.campaign_id = s.campaign_id AND c.creator_key = s.creator_key AND cardinality(s.job_ids) = 0
+    )
+
+    UPDATE campaign_creators AS c
+    SET
+        job_ids = s.job_ids,
+        platform = latest.platform,
+        job_id = latest.job_id,
+        page = latest.page,
+        position = latest.position,
+        found_at = latest.found_at,
+        followers = latest.followers,
+        engagement_rate = latest.engagement_rate,
+        has_email = latest.has_email,
+        hashtags = latest.hashtags,
+        search_text = latest.search_text
+    FROM still_found AS s
+    CROSS JOIN LATERAL campaign_sightings(array(
+        SELECT f FROM found_creators AS f
+        WHERE f.job_id = ANY (s.job_ids) AND f.creator_key = s.creator_key
+    )) AS latest
+    WHERE c.campaign_id = s.campaign_id AND c.creator_key = s.creator_key AND cardinality(s.job_ids) > 0;
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION forget_campaign_creators(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.forget_campaign_creators() IS 'Derives campaign_creators again for the creators whose found_creators rows one statement deleted.';
 
 --
 -- Name: json_number(jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -737,6 +848,61 @@ $$;
 COMMENT ON FUNCTION public.latest_sightings(pages public.scraping_results[]) IS 'One found_creators row per creator of the given result pages, as last seen in them (entries of every shape ours and the old system stored).';
 
 --
+-- Name: merge_campaign_creators(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.merge_campaign_creators() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    -- New or moved sightings: the latest one wins; every search that found the
+    -- creator is listed. A creator that comes back to the list (its pages were
+    -- rebuilt, or a new search found it again) gets back its last status and note.
+    INSERT INTO campaign_creators AS c (
+        campaign_id, creator_key, platform, job_id, page, position, found_at, job_ids,
+        followers, engagement_rate, has_email, hashtags, search_text, status, note, status_changed_at
+    )
+    SELECT
+        s.campaign_id, s.creator_key, s.platform, s.job_id, s.page, s.position, s.found_at,
+        array(
+            SELECT DISTINCT n.job_id FROM new_rows AS n
+            INNER JOIN scraping_jobs AS j ON n.job_id = j.id
+            WHERE n.creator_key = s.creator_key AND j.campaign_id = s.campaign_id
+            ORDER BY 1
+        ),
+        s.followers, s.engagement_rate, s.has_email, s.hashtags, s.search_text,
+        last_change.to_status, last_change.to_note, last_change.changed_at
+    FROM campaign_sightings(array(SELECT n::found_creators FROM new_rows AS n)) AS s
+    LEFT JOIN LATERAL (
+        SELECT h.to_status, h.to_note, h.changed_at FROM campaign_creator_changes AS h
+        WHERE h.campaign_id = s.campaign_id AND h.creator_key = s.creator_key
+        ORDER BY h.id DESC LIMIT 1
+    ) AS last_change ON TRUE
+    ON CONFLICT (campaign_id, creator_key) DO UPDATE SET
+        job_ids = array(SELECT DISTINCT u FROM unnest(c.job_ids || excluded.job_ids) AS u ORDER BY 1),
+        platform = CASE WHEN excluded.found_at >= c.found_at THEN excluded.platform ELSE c.platform END,
+        job_id = CASE WHEN excluded.found_at >= c.found_at THEN excluded.job_id ELSE c.job_id END,
+        page = CASE WHEN excluded.found_at >= c.found_at THEN excluded.page ELSE c.page END,
+        position = CASE WHEN excluded.found_at >= c.found_at THEN excluded.position ELSE c.position END,
+        followers = CASE WHEN excluded.found_at >= c.found_at THEN excluded.followers ELSE c.followers END,
+        engagement_rate = CASE
+            WHEN excluded.found_at >= c.found_at THEN excluded.engagement_rate ELSE c.engagement_rate
+        END,
+        has_email = CASE WHEN excluded.found_at >= c.found_at THEN excluded.has_email ELSE c.has_email END,
+        hashtags = CASE WHEN excluded.found_at >= c.found_at THEN excluded.hashtags ELSE c.hashtags END,
+        search_text = CASE WHEN excluded.found_at >= c.found_at THEN excluded.search_text ELSE c.search_text END,
+        found_at = greatest(c.found_at, excluded.found_at);
+    RETURN NULL;
+END
+$$;
+
+--
+-- Name: FUNCTION merge_campaign_creators(); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.merge_campaign_creators() IS 'Merges found_creators rows inserted or updated by one statement into campaign_creators.';
+
+--
 -- Name: rebuild_found_creators(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -785,6 +951,89 @@ CREATE TABLE public.campaign_counts (
 --
 
 COMMENT ON TABLE public.campaign_counts IS 'Number of campaigns per user and status, maintained by the campaigns_count_* triggers; never written directly.';
+
+--
+-- Name: campaign_creator_changes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.campaign_creator_changes (
+    id bigint NOT NULL,
+    campaign_id uuid NOT NULL,
+    creator_key text NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    from_status text,
+    to_status text,
+    from_note text,
+    to_note text
+);
+
+--
+-- Name: TABLE campaign_creator_changes; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.campaign_creator_changes IS 'Every change of a campaign creator''s status or note: when, from what, to what. Goes with its campaign.';
+
+--
+-- Name: campaign_creator_changes_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.campaign_creator_changes ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.campaign_creator_changes_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: campaign_creators; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.campaign_creators (
+    campaign_id uuid NOT NULL,
+    creator_key text NOT NULL,
+    platform text NOT NULL,
+    job_id uuid NOT NULL,
+    page integer NOT NULL,
+    "position" integer NOT NULL,
+    found_at timestamp with time zone NOT NULL,
+    job_ids uuid[] NOT NULL,
+    followers numeric NOT NULL,
+    engagement_rate numeric NOT NULL,
+    has_email boolean NOT NULL,
+    hashtags text[] NOT NULL,
+    search_text tsvector NOT NULL,
+    status text,
+    note text,
+    status_changed_at timestamp with time zone,
+    CONSTRAINT campaign_creators_note_check CHECK ((char_length(note) <= 2000)),
+    CONSTRAINT campaign_creators_status_check CHECK ((status = ANY (ARRAY['shortlisted'::text, 'contacted'::text, 'replied'::text, 'declined'::text, 'hired'::text])))
+);
+
+--
+-- Name: TABLE campaign_creators; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.campaign_creators IS 'One row per creator found by any search of a campaign, as last seen, with the brand''s status and note; the found columns are maintained by the found_creators_campaign_* triggers, status and note by the API.';
+
+--
+-- Name: COLUMN campaign_creators.found_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.campaign_creators.found_at IS 'When the page the creator was last seen on was stored.';
+
+--
+-- Name: COLUMN campaign_creators.job_ids; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.campaign_creators.job_ids IS 'The campaign''s searches (scraping jobs) that found the creator.';
+
+--
+-- Name: COLUMN campaign_creators.search_text; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.campaign_creators.search_text IS 'Name, bio and video description (''simple'' configuration: no stemming, any language), for the text search.';
 
 --
 -- Name: legacy_adoption; Type: TABLE; Schema: public; Owner: -
@@ -856,6 +1105,37 @@ ALTER TABLE public.legacy_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDE
 );
 
 --
+-- Name: scraping_job_profiles; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.scraping_job_profiles (
+    job_id uuid NOT NULL,
+    creator_key text NOT NULL,
+    profile jsonb NOT NULL,
+    fetched_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scraping_job_profiles_creator_key_check CHECK (((length(creator_key) >= 1) AND (length(creator_key) <= 300))),
+    CONSTRAINT scraping_job_profiles_profile_check CHECK ((jsonb_typeof(profile) = 'object'::text))
+);
+
+--
+-- Name: TABLE scraping_job_profiles; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.scraping_job_profiles IS 'Provider profiles fetched for a job''s creators, once per creator per job; deleted with the job.';
+
+--
+-- Name: COLUMN scraping_job_profiles.creator_key; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.scraping_job_profiles.creator_key IS 'Platform and the provider''s id or handle of the creator.';
+
+--
+-- Name: COLUMN scraping_job_profiles.profile; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.scraping_job_profiles.profile IS '{followers, bio, name, avatarUrl, emails}; {} when the provider did not know the creator.';
+
+--
 -- Name: search_jobs; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -921,6 +1201,20 @@ ALTER TABLE ONLY public.campaign_counts
     ADD CONSTRAINT campaign_counts_pkey PRIMARY KEY (user_id, status);
 
 --
+-- Name: campaign_creator_changes campaign_creator_changes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.campaign_creator_changes
+    ADD CONSTRAINT campaign_creator_changes_pkey PRIMARY KEY (id);
+
+--
+-- Name: campaign_creators campaign_creators_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.campaign_creators
+    ADD CONSTRAINT campaign_creators_pkey PRIMARY KEY (campaign_id, creator_key);
+
+--
 -- Name: campaigns campaigns_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -954,6 +1248,13 @@ ALTER TABLE ONLY public.legacy_job_values
 
 ALTER TABLE ONLY public.legacy_quarantine
     ADD CONSTRAINT legacy_quarantine_pkey PRIMARY KEY (id);
+
+--
+-- Name: scraping_job_profiles scraping_job_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scraping_job_profiles
+    ADD CONSTRAINT scraping_job_profiles_pkey PRIMARY KEY (job_id, creator_key);
 
 --
 -- Name: scraping_jobs scraping_jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1017,6 +1318,48 @@ ALTER TABLE ONLY public.user_profiles
 
 ALTER TABLE ONLY public.user_profiles
     ADD CONSTRAINT user_profiles_user_id_key UNIQUE (user_id);
+
+--
+-- Name: campaign_creator_changes_creator_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaign_creator_changes_creator_idx ON public.campaign_creator_changes USING btree (campaign_id, creator_key, id);
+
+--
+-- Name: campaign_creators_engagement_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaign_creators_engagement_idx ON public.campaign_creators USING btree (campaign_id, engagement_rate DESC, creator_key);
+
+--
+-- Name: campaign_creators_followers_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaign_creators_followers_idx ON public.campaign_creators USING btree (campaign_id, followers DESC, creator_key);
+
+--
+-- Name: campaign_creators_found_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaign_creators_found_idx ON public.campaign_creators USING btree (campaign_id, found_at DESC, creator_key);
+
+--
+-- Name: campaign_creators_jobs_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaign_creators_jobs_idx ON public.campaign_creators USING gin (job_ids);
+
+--
+-- Name: campaign_creators_search_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaign_creators_search_idx ON public.campaign_creators USING gin (campaign_id, search_text);
+
+--
+-- Name: campaign_creators_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX campaign_creators_status_idx ON public.campaign_creators USING btree (campaign_id, status) WHERE (status IS NOT NULL);
 
 --
 -- Name: campaigns_user_created_idx; Type: INDEX; Schema: public; Owner: -
@@ -1097,6 +1440,24 @@ CREATE TRIGGER campaigns_count_insert AFTER INSERT ON public.campaigns REFERENCI
 CREATE TRIGGER campaigns_count_update AFTER UPDATE ON public.campaigns REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.count_campaigns();
 
 --
+-- Name: found_creators found_creators_campaign_delete; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER found_creators_campaign_delete AFTER DELETE ON public.found_creators REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION public.forget_campaign_creators();
+
+--
+-- Name: found_creators found_creators_campaign_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER found_creators_campaign_insert AFTER INSERT ON public.found_creators REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.merge_campaign_creators();
+
+--
+-- Name: found_creators found_creators_campaign_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER found_creators_campaign_update AFTER UPDATE ON public.found_creators REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION public.merge_campaign_creators();
+
+--
 -- Name: scraping_results scraping_results_found_delete; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -1113,6 +1474,27 @@ CREATE TRIGGER scraping_results_found_insert AFTER INSERT ON public.scraping_res
 --
 
 CREATE TRIGGER scraping_results_found_update AFTER UPDATE ON public.scraping_results REFERENCING OLD TABLE AS old_pages NEW TABLE AS new_pages FOR EACH STATEMENT EXECUTE FUNCTION public.rebuild_found_creators();
+
+--
+-- Name: campaign_creator_changes campaign_creator_changes_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.campaign_creator_changes
+    ADD CONSTRAINT campaign_creator_changes_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id) ON DELETE CASCADE;
+
+--
+-- Name: campaign_creators campaign_creators_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.campaign_creators
+    ADD CONSTRAINT campaign_creators_campaign_id_fkey FOREIGN KEY (campaign_id) REFERENCES public.campaigns(id) ON DELETE CASCADE;
+
+--
+-- Name: scraping_job_profiles scraping_job_profiles_job_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scraping_job_profiles
+    ADD CONSTRAINT scraping_job_profiles_job_id_fkey FOREIGN KEY (job_id) REFERENCES public.scraping_jobs(id) ON DELETE CASCADE;
 
 --
 -- Name: scraping_jobs scraping_jobs_campaign_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

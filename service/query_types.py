@@ -29,9 +29,11 @@ __all__ = [
     "GetAdoptionSummaryRow",
     "GetConfigEntryRow",
     "ListAppliedMigrationsRow",
+    "ListCampaignCreatorsPageRow",
     "ListCampaignsPageRow",
     "ListInvalidIndexesRow",
     "ListJobCreatorsPageRow",
+    "ListJobProfilesRow",
     "ListJobsPageRow",
     "Queries",
     "RecordJobPageRow",
@@ -68,6 +70,7 @@ class ClaimNextJobRow(msgspec.Struct, frozen=True):
     target_username: str | None
     region: str
     target_results: int
+    search_params: Any
     cursor: int
     provider_cursor: str | None
     processed_runs: int
@@ -134,6 +137,16 @@ class ListAppliedMigrationsRow(msgspec.Struct, frozen=True):
     migration_id: str
 
 
+class ListCampaignCreatorsPageRow(msgspec.Struct, frozen=True):
+    """A row of `list_campaign_creators_page`."""
+
+    creators: str
+    has_more: bool
+    last_value: Decimal | None
+    last_found_at: datetime | None
+    last_key: str | None
+
+
 class ListCampaignsPageRow(msgspec.Struct, frozen=True):
     """A row of `list_campaigns_page`."""
 
@@ -157,6 +170,13 @@ class ListJobCreatorsPageRow(msgspec.Struct, frozen=True):
     has_more: bool
     last_value: Decimal | None
     last_key: str | None
+
+
+class ListJobProfilesRow(msgspec.Struct, frozen=True):
+    """A row of `list_job_profiles`."""
+
+    creator_key: str
+    profile: Any
 
 
 class ListJobsPageRow(msgspec.Struct, frozen=True):
@@ -187,9 +207,11 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "get_adoption_summary": GetAdoptionSummaryRow,
     "get_config_entry": GetConfigEntryRow,
     "list_applied_migrations": ListAppliedMigrationsRow,
+    "list_campaign_creators_page": ListCampaignCreatorsPageRow,
     "list_campaigns_page": ListCampaignsPageRow,
     "list_invalid_indexes": ListInvalidIndexesRow,
     "list_job_creators_page": ListJobCreatorsPageRow,
+    "list_job_profiles": ListJobProfilesRow,
     "list_jobs_page": ListJobsPageRow,
     "record_job_page": RecordJobPageRow,
 }
@@ -239,6 +261,7 @@ class Queries(Protocol):
         target_username: str | None,
         region: str,
         target_results: int,
+        search_params: Any,
         timeout_seconds: float,
         max_active_jobs: int,
         max_jobs_per_minute: int,
@@ -278,6 +301,10 @@ class Queries(Protocol):
 
     def get_adoption_summary(self, conn: Connection) -> Awaitable[GetAdoptionSummaryRow | None]: ...
 
+    def get_campaign_creator(
+        self, conn: Connection, *, user_id: str, campaign_id: UUID, creator_key: str
+    ) -> Awaitable[str | None]: ...
+
     def get_campaign_detail(self, conn: Connection, *, user_id: str, campaign_id: UUID) -> Awaitable[str | None]: ...
 
     def get_config_entry(self, conn: Connection, *, category: str, key: str) -> Awaitable[GetConfigEntryRow | None]: ...
@@ -295,6 +322,26 @@ class Queries(Protocol):
     def list_applied_migrations_cursor(
         self, conn: Connection
     ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+
+    def list_campaign_creators_page(
+        self,
+        conn: Connection,
+        *,
+        user_id: str,
+        campaign_id: UUID,
+        platform: str | None,
+        min_followers: Decimal | int | None,
+        max_followers: Decimal | int | None,
+        has_email: bool | None,
+        hashtag: str | None,
+        status: str | None,
+        text_query: str | None,
+        sort_by: str,
+        after_value: Decimal | int | None,
+        after_found_at: datetime | None,
+        after_key: str | None,
+        page_size: int,
+    ) -> Awaitable[ListCampaignCreatorsPageRow | None]: ...
 
     def list_campaigns_page(
         self,
@@ -332,6 +379,14 @@ class Queries(Protocol):
         after_key: str | None,
         page_size: int,
     ) -> Awaitable[ListJobCreatorsPageRow | None]: ...
+
+    def list_job_profiles(
+        self, conn: Connection, *, job_id: UUID, creator_keys: list[str]
+    ) -> AsyncIterator[ListJobProfilesRow]: ...
+
+    def list_job_profiles_cursor(
+        self, conn: Connection, *, job_id: UUID, creator_keys: list[str]
+    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
 
     def list_jobs_page(
         self,
@@ -377,6 +432,7 @@ class Queries(Protocol):
         worker_id: str,
         page: int,
         creators: Any,
+        calls: int,
         next_provider_cursor: str | None,
         stop_reason: str | None,
         lease_seconds: float,
@@ -396,6 +452,8 @@ class Queries(Protocol):
         self, conn: Connection, *, job_id: UUID, worker_id: str, delay_seconds: float
     ) -> Awaitable[bool | None]: ...
 
+    def save_job_profiles(self, conn: Connection, *, job_id: UUID, profiles: Any) -> Awaitable[str]: ...
+
     def save_onboarding_step_one(
         self, conn: Connection, *, user_id: str, full_name: str, business_name: str, email: str | None
     ) -> Awaitable[str]: ...
@@ -407,6 +465,17 @@ class Queries(Protocol):
     def search_jobs_by_keyword(
         self, conn: Connection, *, user_id: str, keyword: str, page_size: int
     ) -> Awaitable[str]: ...
+
+    def set_campaign_creator_status(
+        self,
+        conn: Connection,
+        *,
+        user_id: str,
+        campaign_id: UUID,
+        creator_key: str,
+        status: str | None,
+        note: str | None,
+    ) -> Awaitable[bool | None]: ...
 
     def sweep_timed_out_jobs(self, conn: Connection) -> Awaitable[int]: ...
 
