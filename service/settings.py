@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from service.paths import DEFAULT_DATA_DIR
+from service.paths import default_data_dir
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -19,7 +19,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # LISTEN/NOTIFY needs a session of its own: behind a transaction-mode pooler
     # (PgBouncer, Supabase's pooler) point this at the database directly.
     listen_database_url: str | None = None
-    data_dir: Path = DEFAULT_DATA_DIR
+    data_dir: Path = msgspec.field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     log_level: LogLevel = "INFO"

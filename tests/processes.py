@@ -41,6 +41,20 @@ def main_py(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
     )
 
 
+def wait_until_ready(url: str, process: subprocess.Popen[str]) -> None:
+    """Return once `url`/ready answers 200; fail if the process exits or 60 s pass."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        assert process.poll() is None, process.stderr.read() if process.stderr else "the service exited"
+        assert time.monotonic() < deadline, "the service did not become ready within 60 s"
+        time.sleep(0.1)
+
+
 @contextmanager
 def running_service(
     env: dict[str, str], *, stop: signal.Signals = signal.SIGTERM
@@ -50,16 +64,7 @@ def running_service(
     process = main_py(env={**env, "PORT": str(port)})
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, process.stderr.read() if process.stderr else "the service exited"
-            assert time.monotonic() < deadline, "the service did not become ready within 60 s"
-            time.sleep(0.1)
+        wait_until_ready(url, process)
         yield url, process
     finally:
         process.send_signal(stop)
