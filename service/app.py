@@ -20,6 +20,7 @@ from service.api.scraping import ScrapingController
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool, warn_if_over_max_connections
 from service.errors import EXCEPTION_HANDLERS
+from service.logs import RequestIds
 from service.migrations import migration_ids
 from service.notifications import JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL, Listener
 from service.openapi import BEARER_SCHEME, openapi_config, swagger_assets_router
@@ -46,7 +47,7 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         await verifier.refresh_jwks()
         pool = app.state.pool = await create_pool(dsn, settings)
         await warn_if_over_max_connections(pool, settings)
-        config = app.state.config = SystemConfig(pool)
+        config = app.state.config = SystemConfig(pool, acquire_timeout=settings.db_acquire_timeout_seconds)
         listener = app.state.listener = Listener(
             settings.listen_database_url or dsn, settings, [JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL]
         )
@@ -76,7 +77,7 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         security=[{BEARER_SCHEME: []}],
     )
     metrics = PrometheusConfig(app_name="influencer", prefix="http", group_path=True, exclude=["^/metrics$"])
-    return Litestar(
+    app = Litestar(
         route_handlers=[api, health, ready, TokenlessMetrics, swagger_assets_router()],
         lifespan=[lifespan],
         middleware=[
@@ -89,6 +90,9 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         logging_config=None,
         state=State({"acquire_timeout": settings.db_acquire_timeout_seconds, "expected_migrations": migration_ids()}),
     )
+    # Around the whole application, so that even a request no route matches has an id.
+    app.asgi_handler = RequestIds(app.asgi_handler)
+    return app
 
 
 def app_from_environment() -> Litestar:

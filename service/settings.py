@@ -10,6 +10,7 @@ import msgspec
 from service.paths import default_data_dir
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+DEFAULT_ACQUIRE_TIMEOUT_SECONDS = 5.0
 
 
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,6 +24,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8000
     log_level: LogLevel = "INFO"
+    # text: readable lines; json: one JSON object a line, for log shippers.
+    log_format: Literal["text", "json"] = "text"
     access_log: bool = True
     # On SIGTERM, requests still open after this long (event streams) are closed.
     shutdown_grace_seconds: Annotated[int, msgspec.Meta(ge=0)] = 10
@@ -37,7 +40,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1
     db_pool_max_size: Annotated[int, msgspec.Meta(ge=1)] = 10
     db_pool_max_idle_seconds: Annotated[float, msgspec.Meta(gt=0)] = 300.0
-    db_acquire_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    db_acquire_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_ACQUIRE_TIMEOUT_SECONDS
     db_command_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 15.0
     # 0 turns asyncpg's prepared-statement cache off, as PgBouncer in transaction mode needs.
     db_statement_cache_size: Annotated[int, msgspec.Meta(ge=0)] = 100
@@ -90,11 +93,18 @@ def _decode_path(kind: type, value: object) -> Path:
     raise NotImplementedError(f"cannot read {kind.__name__} from the environment")
 
 
+# Settings whose words are accepted in any case (LOG_LEVEL=warning, as many tools write it).
+_ANY_CASE = {"log_level": str.upper, "log_format": str.lower}
+
+
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     """Read the settings from the environment; empty variables count as unset."""
     env = os.environ if environ is None else environ
     fields = {f.lower() for f in Settings.__struct_fields__}
     raw = {key.lower(): value for key, value in env.items() if key.lower() in fields and value != ""}
+    for name, normalise in _ANY_CASE.items():
+        if name in raw:
+            raw[name] = normalise(raw[name])
     try:
         return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
     except msgspec.ValidationError as exc:

@@ -19,6 +19,7 @@ import msgspec
 
 from service.database import DATABASE_ERRORS, queries
 from service.query_types import GetConfigEntryRow
+from service.settings import DEFAULT_ACQUIRE_TIMEOUT_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -122,9 +123,15 @@ class SystemConfig:
     """Reads typed settings for one process, through a TTL cache."""
 
     def __init__(
-        self, pool: asyncpg.Pool, ttl_seconds: float = CACHE_TTL_SECONDS, clock: Callable[[], float] = time.monotonic
+        self,
+        pool: asyncpg.Pool,
+        ttl_seconds: float = CACHE_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+        *,
+        acquire_timeout: float = DEFAULT_ACQUIRE_TIMEOUT_SECONDS,
     ) -> None:
         self._pool = pool
+        self._acquire_timeout = acquire_timeout
         self._ttl = ttl_seconds
         self._clock = clock
         self._cache: dict[tuple[str, str], _Cached] = {}
@@ -137,7 +144,9 @@ class SystemConfig:
         if cached is not None and cached.expires_at > now:
             return cached.value
         try:
-            async with self._pool.acquire() as conn:
+            # Bounded like every other acquire: with the pool exhausted a request
+            # goes on (to its own acquire, and a 503) instead of waiting forever.
+            async with self._pool.acquire(timeout=self._acquire_timeout) as conn:
                 row = await queries.get_config_entry(conn, category=category, key=key)
         except DATABASE_ERRORS as exc:
             log.warning("could not read setting %s.%s (%s); using the last known value", category, key, exc)

@@ -41,6 +41,7 @@ def test_sqlstates_map_to_statuses_without_leaking_driver_text(error: type[Excep
     assert set(body) == {"error"}
     assert "secret_table" not in body["error"]
     assert "SELECT" not in body["error"]
+    assert ("Retry-After" in response.headers) == (status == 503), "every 503 says when to retry"
 
 
 def test_camel_case() -> None:

@@ -55,6 +55,7 @@ async def test_ready_is_503_quickly_when_the_database_is_unreachable(
         ready = await other.get("/ready")
         assert ready.status_code == 503
         assert ready.json()["error"].startswith("database unreachable")
+        assert ready.headers["retry-after"] == "5"
         token = verifier.issue("user_unreachable")
         api = await other.get("/api/campaigns", headers={"Authorization": f"Bearer {token}"})
         assert api.status_code == 503

@@ -12,7 +12,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from service.database import DATABASE_ERRORS, queries
-from service.errors import ErrorBody
+from service.errors import RETRY_LATER, ErrorBody
 
 log = logging.getLogger(__name__)
 
@@ -57,5 +57,5 @@ async def ready(state: State) -> Response[Any]:
     except TimeoutError:
         problem = "database did not answer in time"
     if problem is not None:
-        return Response(ErrorBody(error=problem), status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(ErrorBody(error=problem), status_code=HTTP_503_SERVICE_UNAVAILABLE, headers=RETRY_LATER)
     return Response(Health(status="ready"))

@@ -14,6 +14,7 @@ import msgspec
 from service.backoff import retry_delay
 from service.database import queries
 from service.enumerations import Platform, StopReason
+from service.logs import log_context
 from service.providers.base import Creator, Page, Provider, ProviderError, SearchSpec
 from service.query_types import ClaimNextJobRow, RecordJobPageRow
 from service.system_config import SystemConfig
@@ -80,9 +81,10 @@ class JobProcessor:
             job = await queries.claim_next_job(conn, worker_id=self._worker_id, lease_seconds=lease.total_seconds())
         if job is None:
             return False
-        # Read on every claim, so that an admin's change applies to the next job.
-        budget = int(await self._config.number("api_limits", f"max_api_calls_{job.platform.lower()}"))
-        await self._advance(job, budget, lease)
+        with log_context(job_id=str(job.id)):
+            # Read on every claim, so that an admin's change applies to the next job.
+            budget = int(await self._config.number("api_limits", f"max_api_calls_{job.platform.lower()}"))
+            await self._advance(job, budget, lease)
         return True
 
     async def _advance(self, job: ClaimNextJobRow, budget: int, lease: timedelta) -> None:

@@ -20,6 +20,7 @@ import asyncpg
 from service.database import queries
 from service.email import sender_for
 from service.identity import directory_for
+from service.logs import log_context
 from service.notifications import NEW_JOB_CHANNEL, Listener
 from service.providers.base import Provider
 from service.providers.factory import provider_for
@@ -102,11 +103,16 @@ class Worker:
                 yield wake
 
     async def _job_slot(self, slot: int, provider: Provider, stop: asyncio.Event) -> None:
-        processor = JobProcessor(self._pool, self._config, provider, f"{self.worker_id}/{slot}", stop)
-        with self._new_job_wakeups() as wake:
+        slot_id = f"{self.worker_id}/{slot}"
+        processor = JobProcessor(self._pool, self._config, provider, slot_id, stop)
+        with self._new_job_wakeups() as wake, log_context(worker_id=slot_id):
             await run_loop(processor, stop, self._config, wake)
 
     async def run(self, stop: asyncio.Event) -> None:
+        with log_context(worker_id=self.worker_id):
+            await self._run(stop)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         provider = self._provider or provider_for(self._settings)
         directory = directory_for(self._settings)
         email = WelcomeEmailDelivery(self._pool, self._config, sender_for(self._settings), self._settings, directory)
@@ -137,7 +143,13 @@ async def run_worker_process(settings: Settings, dsn: str, concurrency: int | No
     pool = await create_pool(dsn, settings)
     try:
         listener = Listener(settings.listen_database_url or dsn, settings, [NEW_JOB_CHANNEL])
-        worker = Worker(pool, SystemConfig(pool), settings, listener=listener, concurrency=concurrency)
+        worker = Worker(
+            pool,
+            SystemConfig(pool, acquire_timeout=settings.db_acquire_timeout_seconds),
+            settings,
+            listener=listener,
+            concurrency=concurrency,
+        )
         await asyncio.gather(listener.run(stop), worker.run(stop))
     finally:
         await pool.close()
