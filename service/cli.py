@@ -15,6 +15,7 @@ import uvloop
 
 from service.auth import TokenVerifier, resolve_jwt_secret
 from service.logging_setup import configure_logging
+from service.metrics import metrics_shared_by
 from service.migrations import MigrationError
 from service.settings import Settings, SettingsError, load_settings
 
@@ -55,7 +56,7 @@ def serve(settings: Settings) -> None:
     from service.migrations import apply_pending
 
     exit_on_termination()
-    with database(settings) as dsn:
+    with database(settings) as dsn, metrics_shared_by(settings.api_processes):
         apply_pending(dsn)
         options: dict[str, Any] = {
             "host": settings.host,
