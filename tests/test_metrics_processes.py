@@ -34,10 +34,10 @@ def health_count(exposition: str) -> float:
 
 def health_counts_by_process(directory: Path) -> dict[str, float]:
     """What each process has recorded itself: its own counter file in the shared directory."""
-    counts = {}
+    counts: dict[str, float] = {}
     for path in directory.glob("counter_*.db"):
         pid = path.stem.removeprefix("counter_")
-        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):  # type: ignore[no-untyped-call]
             metric, _, labels, _ = json.loads(key)
             if metric == "http_requests" and labels.get("path") == "/health":
                 counts[pid] = counts.get(pid, 0.0) + value
