@@ -1,10 +1,12 @@
 """The query layer: aiosql loading sql/, every query timed, and the asyncpg pool."""
 
 import logging
-from collections.abc import AsyncIterator, Awaitable
+import math
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from time import perf_counter
+from time import monotonic, perf_counter
 from typing import Any, TypeVar, cast
+from weakref import WeakKeyDictionary
 
 import aiosql
 import asyncpg
@@ -201,26 +203,47 @@ async def warn_if_over_max_connections(pool: asyncpg.Pool, settings: Settings) -
         )
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """What a connection needs when it goes back to the pool: nothing more.
+class ConnectionLifetime:
+    """Closes a pooled connection when it is released after DB_POOL_MAX_LIFETIME_SECONDS.
 
-    asyncpg's default reset sends a statement on every release (unlock advisory
-    locks, CLOSE ALL, UNLISTEN *, RESET ALL): one more round trip per request.
-    Our queries leave no session state behind: advisory locks are
-    transaction-scoped, cursors live inside transactions, LISTEN has its own
-    connection, and nothing SETs a session setting. asyncpg itself still rolls
-    back a transaction left open before it calls this.
+    asyncpg limits a connection's queries and idle time but not its age;
+    poolers and failovers expect clients to reconnect now and then. The pool's
+    `reset` callback runs at every release: a connection past its lifetime is
+    closed there, and asyncpg opens a new one at the next acquire. A connection
+    nobody uses is closed after DB_POOL_MAX_IDLE_SECONDS instead (except the
+    DB_POOL_MIN_SIZE that asyncpg keeps open: those age out at their next use).
+
+    Otherwise releasing needs nothing: asyncpg's default reset sends a
+    statement on every release (unlock advisory locks, CLOSE ALL, UNLISTEN *,
+    RESET ALL), one more round trip per request, and our queries leave no
+    session state behind (advisory locks are transaction-scoped, cursors live
+    inside transactions, LISTEN has its own connection, nothing SETs a session
+    setting). asyncpg itself still rolls back a transaction left open.
     """
 
+    def __init__(self, max_seconds: float, clock: Callable[[], float] = monotonic) -> None:
+        self._max_seconds = max_seconds
+        self._clock = clock
+        self._opened: WeakKeyDictionary[asyncpg.Connection, float] = WeakKeyDictionary()
 
-async def create_pool(dsn: str, settings: Settings) -> asyncpg.Pool:
+    async def init(self, conn: asyncpg.Connection) -> None:
+        self._opened[conn] = self._clock()
+        await _init_connection(conn)
+
+    async def reset(self, conn: asyncpg.Connection) -> None:
+        if self._clock() - self._opened.get(conn, math.inf) >= self._max_seconds:
+            await conn.close()
+
+
+async def create_pool(dsn: str, settings: Settings, clock: Callable[[], float] = monotonic) -> asyncpg.Pool:
+    lifetime = ConnectionLifetime(settings.db_pool_max_lifetime_seconds, clock)
     pool: asyncpg.Pool = await asyncpg.create_pool(
         dsn,
         min_size=min(settings.db_pool_min_size, settings.db_pool_max_size),
         max_size=settings.db_pool_max_size,
         max_inactive_connection_lifetime=settings.db_pool_max_idle_seconds,
-        init=_init_connection,
-        reset=_keep_session,
+        init=lifetime.init,
+        reset=lifetime.reset,
         **connection_options(settings),
     )
     return pool

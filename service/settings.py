@@ -40,6 +40,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_pool_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1
     db_pool_max_size: Annotated[int, msgspec.Meta(ge=1)] = 10
     db_pool_max_idle_seconds: Annotated[float, msgspec.Meta(gt=0)] = 300.0
+    # A pooled connection is closed at its first release after this long (poolers and failovers expect it).
+    db_pool_max_lifetime_seconds: Annotated[float, msgspec.Meta(gt=0)] = 3600.0
     db_acquire_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = DEFAULT_ACQUIRE_TIMEOUT_SECONDS
     db_command_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 15.0
     # 0 turns asyncpg's prepared-statement cache off, as PgBouncer in transaction mode needs.
