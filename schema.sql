@@ -1386,6 +1386,12 @@ CREATE INDEX found_creators_followers_idx ON public.found_creators USING btree (
 CREATE INDEX scraping_jobs_campaign_created_idx ON public.scraping_jobs USING btree (campaign_id, created_at DESC, id DESC);
 
 --
+-- Name: scraping_jobs_finished_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX scraping_jobs_finished_created_idx ON public.scraping_jobs USING btree (status, created_at) WHERE (status = ANY (ARRAY['completed'::text, 'error'::text, 'cancelled'::text, 'timeout'::text]));
+
+--
 -- Name: scraping_jobs_keywords_gin; Type: INDEX; Schema: public; Owner: -
 --
 

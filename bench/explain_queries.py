@@ -152,7 +152,12 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
         ("worker: release", "release_job", worker),
         ("worker: timeout sweep", "sweep_timed_out_jobs", {}),
         ("unfinished jobs", "count_unfinished_jobs", {}),
-        ("admin cleanup", "cleanup_jobs", {"status": "error", "older_than_days": 300}),
+        ("admin cleanup: cutoff", "cleanup_cutoff", {"older_than_days": 300}),
+        (
+            "admin cleanup: one batch",
+            "cleanup_jobs_batch",
+            {"status": "error", "cutoff": datetime(2026, 1, 1, tzinfo=UTC), "batch_size": 100},
+        ),
     ]
 
 

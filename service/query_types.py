@@ -23,7 +23,7 @@ __all__ = [
     "CancelJobRow",
     "ClaimDueEmailRow",
     "ClaimNextJobRow",
-    "CleanupJobsRow",
+    "CleanupJobsBatchRow",
     "CreateJobRow",
     "ExportJobCreatorsRow",
     "GetAdoptionSummaryRow",
@@ -79,12 +79,11 @@ class ClaimNextJobRow(msgspec.Struct, frozen=True):
     notified: int
 
 
-class CleanupJobsRow(msgspec.Struct, frozen=True):
-    """A row of `cleanup_jobs`."""
+class CleanupJobsBatchRow(msgspec.Struct, frozen=True):
+    """A row of `cleanup_jobs_batch`."""
 
     deleted_jobs: int
     deleted_results: int
-    cutoff_date: datetime
 
 
 class CreateJobRow(msgspec.Struct, frozen=True):
@@ -201,7 +200,7 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "cancel_job": CancelJobRow,
     "claim_due_email": ClaimDueEmailRow,
     "claim_next_job": ClaimNextJobRow,
-    "cleanup_jobs": CleanupJobsRow,
+    "cleanup_jobs_batch": CleanupJobsBatchRow,
     "create_job": CreateJobRow,
     "export_job_creators": ExportJobCreatorsRow,
     "get_adoption_summary": GetAdoptionSummaryRow,
@@ -235,7 +234,11 @@ class Queries(Protocol):
         self, conn: Connection, *, worker_id: str, lease_seconds: float
     ) -> Awaitable[ClaimNextJobRow | None]: ...
 
-    def cleanup_jobs(self, conn: Connection, *, status: str, older_than_days: int) -> Awaitable[CleanupJobsRow]: ...
+    def cleanup_cutoff(self, conn: Connection, *, older_than_days: int) -> Awaitable[datetime]: ...
+
+    def cleanup_jobs_batch(
+        self, conn: Connection, *, status: str, cutoff: datetime, batch_size: int
+    ) -> Awaitable[CleanupJobsBatchRow]: ...
 
     def complete_job_early(
         self, conn: Connection, *, job_id: UUID, worker_id: str, stop_reason: str

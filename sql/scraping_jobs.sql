@@ -151,20 +151,27 @@ SELECT
     (SELECT count(*) FROM (SELECT pg_notify('job_progress', (cancelled.j).id::text) FROM cancelled) AS n) AS notified
 FROM target;
 
--- name: cleanup_jobs(status, older_than_days)^
--- Delete the finished jobs of one status created before the cutoff, with their
--- results, and count both. Runs as one statement: the results go first in a
--- sibling CTE, so the cascade from the jobs finds nothing left to do.
+-- name: cleanup_cutoff(older_than_days)$
+-- The admin cleanup's cutoff: jobs created before it go. Read once, so that
+-- every batch of one cleanup deletes against the same moment.
+-- not null
+SELECT now() - make_interval(days => :older_than_days::integer) AS cutoff_date;
+
+-- name: cleanup_jobs_batch(status, cutoff, batch_size)^
+-- Delete up to :batch_size finished jobs of one status created before the
+-- cutoff, oldest first, with their results, and count both. Each batch is its
+-- own short transaction; the caller repeats it until a batch comes back short.
+-- The results go first in a sibling CTE, so the cascade from the jobs finds
+-- nothing left to do.
+-- Index: scraping_jobs_finished_created_idx, scraping_results_job_page_key.
 -- one row
 -- not null
-WITH cutoff AS (
-    SELECT now() - make_interval(days => :older_than_days::integer) AS at
-),
-
-doomed AS (
+WITH doomed AS (
     SELECT j.id
-    FROM scraping_jobs AS j, cutoff
-    WHERE j.status = :status AND j.created_at < cutoff.at
+    FROM scraping_jobs AS j
+    WHERE j.status = :status AND j.created_at < :cutoff
+    ORDER BY j.created_at
+    LIMIT :batch_size
     FOR UPDATE OF j
 ),
 
@@ -180,8 +187,7 @@ deleted_jobs AS (
 
 SELECT
     (SELECT count(*) FROM deleted_jobs) AS deleted_jobs,
-    (SELECT count(*) FROM deleted_results) AS deleted_results,
-    (SELECT at FROM cutoff) AS cutoff_date;
+    (SELECT count(*) FROM deleted_results) AS deleted_results;
 
 -- name: list_jobs_page(user_id, status, platform, campaign_id, created_from, created_to, sort_by, descending, page_size, skip)^
 -- One page of a user's jobs with optional filters (NULL: no filter) and a sort

@@ -26,7 +26,8 @@ from service.api.job_shapes import (
 from service.api.shapes import Job, PageNumber, PageSize, documented, errors, json_response
 from service.api.streams import CreatorFilters, creator_csv, progress_events
 from service.auth import AuthRequest, admin_only
-from service.database import connection, queries, transaction
+from service.cleanup import delete_finished_jobs
+from service.database import connection, queries
 from service.enumerations import JobStatus
 from service.errors import Conflict, InvalidInput
 from service.pagination import CreatorCursor, decode_creator_cursor, encode_token, page_count
@@ -221,8 +222,7 @@ class JobController(Controller):
     )
     async def cleanup(self, state: State, data: JSONBody[CleanupRequest]) -> CleanupReport:
         """Delete finished jobs of one status older than some days, with their results (admin)."""
-        async with transaction(state) as tx:
-            row = await queries.cleanup_jobs(tx, status=data.status, older_than_days=data.older_than_days)
+        totals = await delete_finished_jobs(state, data.status, data.older_than_days)
         return CleanupReport(
-            deleted_jobs=row.deleted_jobs, deleted_results=row.deleted_results, cutoff_date=row.cutoff_date
+            deleted_jobs=totals.deleted_jobs, deleted_results=totals.deleted_results, cutoff_date=totals.cutoff_date
         )
