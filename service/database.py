@@ -18,6 +18,7 @@ from prometheus_client import Histogram
 from service.paths import SQL_DIR
 from service.query_types import ROW_TYPES, Queries
 from service.settings import Settings
+from service.timed_cursor import DatabaseTime, TimedCursorFactory
 
 log = logging.getLogger(__name__)
 
@@ -65,13 +66,28 @@ class TimedAdapter(AsyncPGAdapter):
         try:
             return await call
         finally:
-            elapsed = perf_counter() - started
-            timer = self._timers.get(query_name)
-            if timer is None:
-                timer = self._timers[query_name] = QUERY_SECONDS.labels(query_name)
-            timer.observe(elapsed)
-            if elapsed >= self.slow_seconds:
-                log.warning("slow query %s took %.0f ms", query_name, elapsed * 1000)
+            self._record(query_name, perf_counter() - started)
+
+    def _record(self, query_name: str, elapsed: float) -> None:
+        timer = self._timers.get(query_name)
+        if timer is None:
+            timer = self._timers[query_name] = QUERY_SECONDS.labels(query_name)
+        timer.observe(elapsed)
+        if elapsed >= self.slow_seconds:
+            log.warning("slow query %s took %.0f ms", query_name, elapsed * 1000)
+
+    @asynccontextmanager
+    async def select_cursor(
+        self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any
+    ) -> AsyncIterator[TimedCursorFactory]:
+        """A server-side cursor (in its own transaction), timed as the database time of all its fetches."""
+        spent = DatabaseTime()
+        statement = await spent.of(conn.prepare(sql))
+        try:
+            async with conn.transaction():
+                yield TimedCursorFactory(statement.cursor(*self._args(query_name, parameters)), spent)
+        finally:
+            self._record(query_name, spent.seconds)
 
     async def select(
         self, conn: asyncpg.Connection, query_name: str, sql: str, parameters: Any, record_class: Any = None
