@@ -191,8 +191,7 @@ def render(described: list[QueryTypes]) -> str:
         if query.operation == SQLOperationType.SELECT:
             lines.append("")
             lines.append(
-                f"    def {query.name}_cursor({signature}) -> "
-                "AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ..."
+                f"    def {query.name}_cursor({signature}) -> AbstractAsyncContextManager[TimedCursorFactory]: ..."
             )
     return "\n".join(lines) + "\n"
 
@@ -215,7 +214,16 @@ def _imports(described: list[QueryTypes]) -> list[str]:
     lines.append("from typing import Any, Protocol, TypeAlias")
     if "UUID" in used:
         lines.append("from uuid import UUID")
-    return [*lines, "", "import asyncpg", "import asyncpg.cursor", "import asyncpg.pool", "import msgspec", ""]
+    return [
+        *lines,
+        "",
+        "import asyncpg",
+        "import asyncpg.pool",
+        "import msgspec",
+        "",
+        "from service.timed_cursor import TimedCursorFactory",
+        "",
+    ]
 
 
 def _result(query: QueryTypes) -> str:

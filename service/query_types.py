@@ -14,9 +14,10 @@ from typing import Any, Protocol, TypeAlias
 from uuid import UUID
 
 import asyncpg
-import asyncpg.cursor
 import asyncpg.pool
 import msgspec
+
+from service.timed_cursor import TimedCursorFactory
 
 __all__ = [
     "ROW_TYPES",
@@ -296,7 +297,7 @@ class Queries(Protocol):
         has_email: bool | None,
         hashtag: str | None,
         sort_by: str,
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    ) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def fail_interrupted_emails(self, conn: Connection, *, email_type: str) -> Awaitable[int]: ...
 
@@ -322,9 +323,7 @@ class Queries(Protocol):
 
     def list_applied_migrations(self, conn: Connection) -> AsyncIterator[ListAppliedMigrationsRow]: ...
 
-    def list_applied_migrations_cursor(
-        self, conn: Connection
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    def list_applied_migrations_cursor(self, conn: Connection) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def list_campaign_creators_page(
         self,
@@ -363,9 +362,7 @@ class Queries(Protocol):
 
     def list_invalid_indexes(self, conn: Connection) -> AsyncIterator[ListInvalidIndexesRow]: ...
 
-    def list_invalid_indexes_cursor(
-        self, conn: Connection
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    def list_invalid_indexes_cursor(self, conn: Connection) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def list_job_creators_page(
         self,
