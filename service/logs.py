@@ -12,6 +12,7 @@ line written while that work runs, including the access line, slow queries
 and errors.
 """
 
+import itertools
 import logging
 import os
 import re
@@ -25,8 +26,19 @@ import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-_NO_CONTEXT: Mapping[str, str] = MappingProxyType({})
-_context: ContextVar[Mapping[str, str]] = ContextVar("log_context", default=_NO_CONTEXT)
+
+class LogContext:
+    """The fields added to each line, and their text form, built once when the context is set."""
+
+    __slots__ = ("fields", "text")
+
+    def __init__(self, fields: Mapping[str, str]) -> None:
+        self.fields = fields
+        self.text = "".join(f" {key}={value}" for key, value in fields.items())
+
+
+_NO_CONTEXT = LogContext(MappingProxyType({}))
+_context: ContextVar[LogContext] = ContextVar("log_context", default=_NO_CONTEXT)
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID_KEY = REQUEST_ID_HEADER.lower().encode()
@@ -38,19 +50,34 @@ _ACCEPTABLE_REQUEST_ID = re.compile(rb"[A-Za-z0-9._:+=/-]{1,128}")
 @contextmanager
 def log_context(**fields: str) -> Iterator[None]:
     """Add `fields` to every line logged inside the block (in this task and the tasks it starts)."""
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set(LogContext({**_context.get().fields, **fields}))
     try:
         yield
     finally:
         _context.reset(token)
 
 
-def current_context() -> Mapping[str, str]:
-    return _context.get()
+class _RequestIdSource:
+    """32 hex digits: a random prefix per process and a counter.
+
+    Unique across processes and restarts without a system call per request
+    (os.urandom per id cost more than the rest of the request-id handling);
+    a forked child draws its own prefix.
+    """
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter) & 0xFFFF_FFFF_FFFF_FFFF:016x}"
 
 
-def new_request_id() -> str:
-    return os.urandom(16).hex()
+new_request_id = _RequestIdSource()
 
 
 def request_id_of(headers: Iterable[tuple[bytes, bytes]]) -> str:
@@ -85,7 +112,7 @@ class RequestIds:
                 message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
-        token = _context.set({"request_id": request_id})
+        token = _context.set(LogContext({"request_id": request_id}))
         try:
             await self.app(scope, receive, send_with_id)
         finally:
@@ -107,8 +134,7 @@ class TextFormatter(logging.Formatter):
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s%(context_text)s")
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
-        context: Mapping[str, str] = getattr(record, "log_context", _NO_CONTEXT)
-        record.context_text = "".join(f" {key}={value}" for key, value in context.items())
+        record.context_text = getattr(record, "log_context", _NO_CONTEXT).text
         return super().formatMessage(record)
 
 
@@ -126,7 +152,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        entry.update(getattr(record, "log_context", _NO_CONTEXT))
+        entry.update(getattr(record, "log_context", _NO_CONTEXT).fields)
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             entry.update(zip(_ACCESS_FIELDS, record.args, strict=True))
         if record.exc_info:

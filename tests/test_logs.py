@@ -18,7 +18,7 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.auth import TokenVerifier
 from service.database import TimedAdapter, create_pool
-from service.logs import JsonFormatter, TextFormatter, log_context, log_handler, request_id_of
+from service.logs import JsonFormatter, LogContext, TextFormatter, log_context, log_handler, request_id_of
 from service.paths import PROJECT_ROOT
 from service.settings import Settings, SettingsError, load_settings
 from tests.conftest import SECRET
@@ -76,7 +76,7 @@ def record(message: str, *args: object, name: str = "service.test", exc: bool = 
 
 def test_the_json_formatter_writes_one_object_a_line_with_context_access_fields_and_exception() -> None:
     line = record('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/health", "1.1", 200, name="uvicorn.access")
-    line.log_context = {"request_id": "r1"}
+    line.log_context = LogContext({"request_id": "r1"})
     entry = json.loads(JsonFormatter().format(line))
     assert entry["message"] == '127.0.0.1:5 - "GET /health HTTP/1.1" 200'
     assert (entry["request_id"], entry["method"], entry["path"], entry["status"]) == ("r1", "GET", "/health", 200)
@@ -91,7 +91,7 @@ def test_the_json_formatter_writes_one_object_a_line_with_context_access_fields_
 
 def test_the_text_formatter_puts_the_context_on_the_line() -> None:
     line = record("slow query %s", "get_job")
-    line.log_context = {"job_id": "j1", "worker_id": "w/0"}
+    line.log_context = LogContext({"job_id": "j1", "worker_id": "w/0"})
     assert TextFormatter().format(line).endswith("WARNING service.test: slow query get_job job_id=j1 worker_id=w/0")
     assert TextFormatter().format(record("plain")).endswith("service.test: plain")
 
