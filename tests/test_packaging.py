@@ -18,6 +18,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import tomllib
 import venv
 import zipfile
@@ -129,7 +130,7 @@ def test_the_data_directory_of_an_installed_program_is_outside_site_packages(tmp
     )
 
 
-def test_the_installed_wheel_migrates_and_serves_from_another_directory(
+def test_the_installed_wheel_migrates_serves_and_works_from_another_directory(
     installed: Path, empty_database: str, tmp_path: Path
 ) -> None:
     elsewhere = tmp_path / "elsewhere"
@@ -190,4 +191,23 @@ def test_the_installed_wheel_migrates_and_serves_from_another_directory(
         service.send_signal(signal.SIGTERM)
         stopped = service.wait(timeout=30)
     assert stopped == 128 + signal.SIGTERM, service.stderr.read() if service.stderr else ""
+
+    log = tmp_path / "worker.log"
+    with log.open("w") as stderr:
+        worker = subprocess.Popen(
+            [installed / "influencer-service", "worker", "--concurrency", "1"],
+            cwd=elsewhere,
+            env={**env, "LOG_LEVEL": "info"},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while "started with 1 job slot" not in log.read_text():
+                assert worker.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, "the worker did not start within 60 s"
+                time.sleep(0.1)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            assert worker.wait(timeout=30) == 0, log.read_text()
     assert os.listdir(elsewhere) == [], "nothing is written to the working directory"
