@@ -48,14 +48,18 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
             shutil.copytree(path, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
             shutil.copy2(path, source / name)
-    subprocess.run(
+    # With build isolation, as an operator builds: pip fetches the build backend
+    # (setuptools, from pyproject.toml) from the package index, or its cache.
+    built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "--wheel-dir", str(work / "dist"), str(source)],
-        check=True,
         capture_output=True,
+        text=True,
         timeout=300,
+        check=False,
     )
-    (built,) = (work / "dist").glob("*.whl")
-    return built
+    assert built.returncode == 0, f"pip wheel failed (it needs the package index for setuptools):\n{built.stderr}"
+    (wheel_file,) = (work / "dist").glob("*.whl")
+    return wheel_file
 
 
 @pytest.fixture(scope="module")
