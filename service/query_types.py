@@ -386,7 +386,7 @@ class Queries(Protocol):
 
     def list_job_profiles_cursor(
         self, conn: Connection, *, job_id: UUID, creator_keys: list[str]
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    ) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def list_jobs_page(
         self,
