@@ -3,7 +3,7 @@
 -- per creator per job, remembered here so that a creator seen again on a later
 -- page, or by another worker after a retry, costs nothing more. An empty
 -- profile records a creator the provider did not know (404): asked once too.
--- depends: 0013_validate_adopted_constraints
+-- depends: 0017_finished_jobs_by_age
 
 -- Fail fast instead of queueing behind long transactions on a busy database.
 SET LOCAL lock_timeout = '10s';
