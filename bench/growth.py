@@ -1,6 +1,7 @@
 """Growth curves through the running service: the campaigns page as one user's
 campaigns grow and as keyset pages go deeper, the creators page at depth and
-by job size, and the service's memory while it exports CSV."""
+by job size, a campaign's creators page as its searches grow, and the
+service's memory while it exports CSV."""
 
 import asyncio
 import threading
@@ -21,10 +22,14 @@ CAMPAIGN_DEPTHS = (1, 10, 100, 800)
 CREATOR_DEPTHS = (1, 10, 100, 200)
 JOB_SIZES = (1_000, 10_000, 100_000)
 BIG_JOB_OWNER = "bench_user_1"
+SEARCHES_PER_CAMPAIGN = (1, 10, 50)
+CREATORS_PER_SEARCH = 1_000
+SEARCHES_OWNER = "bench_campaign_creators"
 
 
-async def ensure_growth_data(dsn: str) -> dict[int, str]:
-    """The growth users (one per campaign count) and the big jobs (size -> id), created once."""
+async def ensure_growth_data(dsn: str) -> tuple[dict[int, str], dict[int, str]]:
+    """The growth users (one per campaign count), the big jobs (size -> id) and the campaigns
+    with many searches (searches -> id), created once."""
     conn = await asyncpg.connect(dsn, command_timeout=3600)
     try:
         for count in CAMPAIGN_COUNTS:
@@ -40,8 +45,17 @@ async def ensure_growth_data(dsn: str) -> dict[int, str]:
                     conn, user_id=BIG_JOB_OWNER, pages=size // 20, creators_per_page=20
                 )
             jobs[size] = str(job_id)
+        campaigns = {}
+        for searches in SEARCHES_PER_CAMPAIGN:
+            name = f"{searches} searches"
+            campaign_id = await dataset.find_searches_campaign(conn, user_id=SEARCHES_OWNER, name=name)
+            if campaign_id is None:
+                campaign_id = await dataset.generate_searches_campaign(
+                    conn, user_id=SEARCHES_OWNER, name=name, searches=searches, creators_per_search=CREATORS_PER_SEARCH
+                )
+            campaigns[searches] = str(campaign_id)
         await dataset.analyze_tables(conn)
-        return jobs
+        return jobs, campaigns
     finally:
         await conn.close()
 
@@ -87,7 +101,7 @@ def peak_rss_while(process: psutil.Process, work: Callable[[], int]) -> tuple[fl
 def measure_growth(
     server: BenchServer, url: str, process: psutil.Popen, secret: str, *, seconds: float, connections: int
 ) -> str:
-    jobs = asyncio.run(ensure_growth_data(server.dsn))
+    jobs, campaigns = asyncio.run(ensure_growth_data(server.dsn))
     verifier = TokenVerifier(secret=secret)
 
     def measure(path: str, token: str) -> Measurement:
@@ -130,6 +144,13 @@ def measure_growth(
         )
     for size, job in jobs.items():
         row("E: first page by job size", f"{size:,} creators", measure(f"/api/jobs/{job}/creators", owner))
+    searcher = verifier.issue(SEARCHES_OWNER)
+    for searches, campaign in campaigns.items():
+        row(
+            f"F: a campaign's creators, first page ({CREATORS_PER_SEARCH:,} per search)",
+            f"{searches} searches",
+            measure(f"/api/campaigns/{campaign}/creators", searcher),
+        )
 
     memory = [
         "| creators | service RSS before | peak during export | growth | CSV bytes |",

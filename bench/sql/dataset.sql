@@ -183,7 +183,8 @@ SELECT id FROM job;
 -- Fresh planner statistics and visibility map after the bulk load, as
 -- autovacuum would leave them: without the map, index-only scans (the
 -- campaigns page's total) visit the table for every row.
-VACUUM (ANALYZE) campaigns, campaign_counts, scraping_jobs, scraping_results, found_creators, user_profiles;
+VACUUM (ANALYZE) campaigns, campaign_counts, scraping_jobs, scraping_results, found_creators, campaign_creators,
+user_profiles;
 
 -- name: index_sizes()
 -- Every index of the application tables with its size.
@@ -195,7 +196,12 @@ FROM pg_index
 WHERE
     indrelid::regclass::text IN (
         'campaigns', 'campaign_counts', 'scraping_jobs', 'scraping_results', 'found_creators',
-        'user_profiles', 'system_configurations', 'search_jobs', 'search_results'
+        'campaign_creators',
+        'campaign_creator_changes',
+        'user_profiles',
+        'system_configurations',
+        'search_jobs',
+        'search_results'
     )
 ORDER BY bytes DESC;
 
@@ -284,3 +290,71 @@ FROM (
     ORDER BY count(*) DESC LIMIT 1
 ) AS biggest
 INNER JOIN scraping_jobs AS j ON biggest.job_id = j.id;
+
+-- name: find_searches_campaign(user_id, name)$
+-- The campaign of user_id with this name, if generated before.
+SELECT id FROM campaigns
+WHERE user_id = :user_id AND name = :name;
+
+-- name: generate_searches_campaign(user_id, name, searches, creators_per_search)$
+-- A campaign of user_id with :searches completed searches of
+-- :creators_per_search creators each (pages of 20); each search finds half of
+-- the previous search's creators again, so the campaign's list grows by half a
+-- search per search. The triggers keep found_creators and campaign_creators as
+-- for pages stored by workers. Returns the campaign's id.
+WITH campaign AS (
+    INSERT INTO campaigns (user_id, name, search_type, status)
+    VALUES (:user_id, :name, 'keyword', 'active')
+    RETURNING id
+),
+
+jobs AS (
+    INSERT INTO scraping_jobs (
+        user_id, campaign_id, keywords, platform, target_results, status, processed_runs,
+        processed_results, progress, cursor, completed_at
+    )
+    SELECT
+        :user_id,
+        campaign.id,
+        jsonb_build_array('search ' || s),
+        'TikTok',
+        :creators_per_search::integer,
+        'completed',
+        :creators_per_search::integer / 20,
+        :creators_per_search::integer,
+        100,
+        :creators_per_search::integer / 20,
+        now()
+    FROM campaign CROSS JOIN generate_series(1, :searches::integer) AS s
+    RETURNING id, (keywords ->> 0) AS keyword
+),
+
+pages AS (
+    INSERT INTO scraping_results (job_id, page, creators)
+    SELECT
+        jobs.id,
+        p,
+        (
+            SELECT
+                jsonb_agg(jsonb_build_object(
+                    'creator', jsonb_build_object(
+                        'name', 'Creator ' || n, 'handle', 'cc_' || n,
+                        'followers', (n * 7919) % 1000003, 'emails', '[]'::jsonb, 'bio', 'bio of creator ' || n
+                    ),
+                    'video', jsonb_build_object(
+                        'url', 'https://video.example/cc/' || n, 'description', 'video ' || n,
+                        'statistics', jsonb_build_object('likes', n % 97, 'comments', 1, 'shares', 1, 'views', 1000)
+                    ),
+                    'hashtags', '["#growth"]'::jsonb, 'platform', 'TikTok'
+                ))
+            FROM generate_series(1, 20) AS i
+            CROSS JOIN LATERAL (
+                SELECT
+                    (split_part(jobs.keyword, ' ', 2)::integer - 1) * (:creators_per_search::integer / 2)
+                    + p * 20 + i AS n
+            ) AS creator_number
+        )
+    FROM jobs CROSS JOIN generate_series(0, :creators_per_search::integer / 20 - 1) AS p
+)
+
+SELECT id FROM campaign;
