@@ -45,19 +45,37 @@ async def ensure_growth_data(dsn: str) -> tuple[dict[int, str], dict[int, str]]:
                     conn, user_id=BIG_JOB_OWNER, pages=size // 20, creators_per_page=20
                 )
             jobs[size] = str(job_id)
-        campaigns = {}
-        for searches in SEARCHES_PER_CAMPAIGN:
-            name = f"{searches} searches"
-            campaign_id = await dataset.find_searches_campaign(conn, user_id=SEARCHES_OWNER, name=name)
-            if campaign_id is None:
-                campaign_id = await dataset.generate_searches_campaign(
-                    conn, user_id=SEARCHES_OWNER, name=name, searches=searches, creators_per_search=CREATORS_PER_SEARCH
-                )
-            campaigns[searches] = str(campaign_id)
+        campaigns = await ensure_searches_campaigns(conn)
         await dataset.analyze_tables(conn)
         return jobs, campaigns
     finally:
         await conn.close()
+
+
+async def ensure_searches_campaigns(conn: asyncpg.Connection) -> dict[int, str]:
+    """The campaigns with 1, 10 and 50 searches (searches -> id), created once."""
+    campaigns = {}
+    for searches in SEARCHES_PER_CAMPAIGN:
+        name = f"{searches} searches"
+        campaign_id = await dataset.find_searches_campaign(conn, user_id=SEARCHES_OWNER, name=name)
+        if campaign_id is None:
+            campaign_id = await dataset.generate_searches_campaign(
+                conn, user_id=SEARCHES_OWNER, name=name, searches=searches, creators_per_search=CREATORS_PER_SEARCH
+            )
+        campaigns[searches] = str(campaign_id)
+    return campaigns
+
+
+def campaign_creators_curve(
+    measure: Callable[[str, str], Measurement], verifier: TokenVerifier, campaigns: dict[int, str]
+) -> list[tuple[str, str, Measurement]]:
+    """Curve F: the first page of a campaign's creators, by the campaign's number of searches."""
+    token = verifier.issue(SEARCHES_OWNER)
+    curve = f"F: a campaign's creators, first page ({CREATORS_PER_SEARCH:,} per search)"
+    return [
+        (curve, f"{searches} searches", measure(f"/api/campaigns/{campaign}/creators", token))
+        for searches, campaign in campaigns.items()
+    ]
 
 
 def cursors_at(url: str, token: str, path: str, depths: tuple[int, ...]) -> dict[int, str]:
@@ -144,13 +162,8 @@ def measure_growth(
         )
     for size, job in jobs.items():
         row("E: first page by job size", f"{size:,} creators", measure(f"/api/jobs/{job}/creators", owner))
-    searcher = verifier.issue(SEARCHES_OWNER)
-    for searches, campaign in campaigns.items():
-        row(
-            f"F: a campaign's creators, first page ({CREATORS_PER_SEARCH:,} per search)",
-            f"{searches} searches",
-            measure(f"/api/campaigns/{campaign}/creators", searcher),
-        )
+    for curve, point, measured in campaign_creators_curve(measure, verifier, campaigns):
+        row(curve, point, measured)
 
     memory = [
         "| creators | service RSS before | peak during export | growth | CSV bytes |",
