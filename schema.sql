@@ -131,12 +131,13 @@ CREATE FUNCTION public.api_config_entry(e public.system_configurations) RETURNS 
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     SELECT json_build_object(
+        'id', e.id,
         'category', e.category,
         'key', e.key,
         'value', e.value,
         'valueType', e.value_type,
         'description', e.description,
-        'isHotReloadable', e.is_hot_reloadable,
+        'isHotReloadable', CASE WHEN e.is_hot_reloadable THEN 'true' ELSE 'false' END,
         'createdAt', e.created_at,
         'updatedAt', e.updated_at
     )
@@ -342,6 +343,60 @@ $$;
 --
 
 COMMENT ON FUNCTION public.api_job(j public.scraping_jobs) IS 'API shape of a scraping job (CONTRACT.md "Job").';
+
+--
+-- Name: api_polled_creator(jsonb, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN jsonb_typeof(entry) <> 'object' THEN entry
+        ELSE entry || jsonb_build_object(
+            'creator', c.creator || jsonb_build_object(
+                'uniqueId', coalesce(c.creator -> 'uniqueId', c.creator -> 'handle'),
+                'profilePicUrl', coalesce(c.creator -> 'profilePicUrl', c.creator -> 'avatarUrl')
+            )
+        ) || CASE
+            WHEN NOT is_similar THEN '{}'::jsonb
+            ELSE jsonb_build_object(
+                'id', c.handle,
+                'username', c.handle,
+                'handle', c.handle,
+                'name', c.creator -> 'name',
+                'full_name', c.creator -> 'name',
+                'profile_pic_url', coalesce(c.creator -> 'avatarUrl', c.creator -> 'profilePicUrl'),
+                'profileUrl', CASE
+                    WHEN c.handle = '' THEN NULL
+                    WHEN entry ->> 'platform' = 'TikTok' THEN 'https://www.tiktok.com/@' || c.handle
+                    WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || c.handle
+                    ELSE 'https://www.instagram.com/' || c.handle || '/'
+                END,
+                'is_verified', jsonb_typeof(c.creator -> 'verified') = 'boolean' AND (c.creator ->> 'verified')::boolean,
+                'is_private', jsonb_typeof(c.creator -> 'private') = 'boolean' AND (c.creator ->> 'private')::boolean,
+                'bio', coalesce(c.creator ->> 'bio', ''),
+                'emails', CASE
+                    WHEN jsonb_typeof(c.creator -> 'emails') = 'array' THEN c.creator -> 'emails' ELSE '[]'::jsonb
+                END,
+                'followerCount', c.creator -> 'followers'
+            )
+        END
+    END
+    FROM (
+        SELECT
+            CASE
+                WHEN jsonb_typeof(entry -> 'creator') = 'object' THEN entry -> 'creator' ELSE '{}'::jsonb
+            END AS creator,
+            coalesce(entry #>> '{creator,handle}', '') AS handle
+    ) AS c
+$$;
+
+--
+-- Name: FUNCTION api_polled_creator(entry jsonb, is_similar boolean); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean) IS 'A stored creator entry with the fields the old frontend reads (CONTRACT.md, "Compatibility with the old frontend").';
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: public; Owner: -

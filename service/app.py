@@ -13,17 +13,21 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from service.api.admin import AdminController
 from service.api.campaign_creators import CampaignCreatorController
 from service.api.campaigns import CampaignController
+from service.api.export import export_csv
 from service.api.jobs import JobController
 from service.api.onboarding import OnboardingController, get_profile
 from service.api.operations import health, ready
+from service.api.proxy import proxy_image
 from service.api.scraping import ScrapingController
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool, warn_if_over_max_connections
 from service.errors import EXCEPTION_HANDLERS
+from service.image_proxy import ImageProxy
 from service.logs import RequestIds
 from service.migrations import migration_ids
 from service.notifications import JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL, Listener
-from service.openapi import BEARER_SCHEME, openapi_config, swagger_assets_router
+from service.openapi import BEARER_SCHEME, COOKIE_SCHEME, openapi_config, swagger_assets_router
+from service.origins import parse_allowed_origins
 from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.runner import Worker
@@ -37,7 +41,9 @@ class TokenlessMetrics(PrometheusController):
     include_in_schema = False
 
 
-def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = None) -> Litestar:
+def create_app(
+    settings: Settings, dsn: str, verifier: TokenVerifier | None = None, image_proxy: ImageProxy | None = None
+) -> Litestar:
     """The application for one process; the pool opens and closes with its lifespan."""
     configure_query_timing(settings)
     verifier = verifier or TokenVerifier.from_settings(settings)
@@ -45,6 +51,7 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await verifier.refresh_jwks()
+        proxy = app.state.image_proxy = image_proxy or ImageProxy.from_settings(settings)
         pool = app.state.pool = await create_pool(dsn, settings)
         await warn_if_over_max_connections(pool, settings)
         config = app.state.config = SystemConfig(pool, acquire_timeout=settings.db_acquire_timeout_seconds)
@@ -62,6 +69,7 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
             stop.set()
             await asyncio.gather(*background)  # the worker finishes its step in progress first
             await pool.close()
+            await proxy.close()
 
     api = Router(
         path="/",
@@ -73,8 +81,10 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
             OnboardingController,
             get_profile,
             AdminController,
+            export_csv,
+            proxy_image,
         ],
-        security=[{BEARER_SCHEME: []}],
+        security=[{BEARER_SCHEME: []}, {COOKIE_SCHEME: []}],
     )
     metrics = PrometheusConfig(app_name="influencer", prefix="http", group_path=True, exclude=["^/metrics$"])
     app = Litestar(
@@ -82,7 +92,12 @@ def create_app(settings: Settings, dsn: str, verifier: TokenVerifier | None = No
         lifespan=[lifespan],
         middleware=[
             metrics.middleware,
-            DefineMiddleware(BearerTokenMiddleware, verifier=verifier, exclude=PUBLIC_PATHS),
+            DefineMiddleware(
+                BearerTokenMiddleware,
+                verifier=verifier,
+                exclude=PUBLIC_PATHS,
+                allowed_origins=parse_allowed_origins(settings.allowed_origins),
+            ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=openapi_config(version("influencer-service")),

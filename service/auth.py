@@ -1,4 +1,9 @@
-"""Bearer-token authentication: HS256 with a shared secret, RS256/ES256 with a JWKS.
+"""Token authentication: HS256 with a shared secret, RS256/ES256 with a JWKS.
+
+The token comes in `Authorization: Bearer`, or in the `__session` cookie that
+Clerk sets for the old frontend (the same session JWT); the header wins when
+both are sent. A cookie-authenticated request that may change anything must
+come from an allowed origin (service/origins.py).
 
 Each algorithm family has its own key material, so a token can never be
 verified with a key meant for another algorithm (no `none`, no HS256 token
@@ -23,6 +28,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 from litestar.types import ASGIApp
 
+from service.origins import request_origin
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,6 +42,10 @@ VERIFIED_TOKEN_SECONDS = 300.0
 ASYMMETRIC_ALGORITHMS = {"RSA": "RS256", "EC": "ES256"}
 SECRET_FILE_NAME = "jwt_secret"  # noqa: S105 (the file that holds it, not a secret)
 JWKS_REFRESH_MIN_SECONDS = 30.0
+SESSION_COOKIE = "__session"
+# Methods that never change anything: a cookie-authenticated request with
+# another method must come from an allowed origin.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -244,21 +254,34 @@ class TokenVerifier:
 
 
 class BearerTokenMiddleware(AbstractAuthenticationMiddleware):
-    """Puts the verified Principal on `request.user`, or answers 401."""
+    """Puts the verified Principal on `request.user`, or answers 401 (403 for a cookie from another site)."""
 
-    def __init__(self, app: ASGIApp, verifier: TokenVerifier, exclude: list[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, verifier: TokenVerifier, exclude: list[str], allowed_origins: frozenset[str] = frozenset()
+    ) -> None:
         super().__init__(app, exclude=exclude)
         self.verifier = verifier
+        self.allowed_origins = allowed_origins
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization")
-        if not header:
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise NotAuthorizedException("Authorization header must be 'Bearer <token>'")
+            return AuthenticationResult(user=await self.verifier.verify(token.strip()), auth="bearer")
+        cookie = connection.cookies.get(SESSION_COOKIE)
+        if not cookie:
             raise NotAuthorizedException("Missing bearer token")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise NotAuthorizedException("Authorization header must be 'Bearer <token>'")
-        principal = await self.verifier.verify(token.strip())
-        return AuthenticationResult(user=principal, auth=None)
+        principal = await self.verifier.verify(cookie.strip())
+        if connection.scope.get("method") not in SAFE_METHODS:
+            origin = request_origin(connection.headers.get("origin"), connection.headers.get("referer"))
+            if origin not in self.allowed_origins:
+                raise PermissionDeniedException(
+                    "A request authenticated by the session cookie must come from an allowed origin "
+                    f"(this one came from {origin or 'an unknown origin'})"
+                )
+        return AuthenticationResult(user=principal, auth="cookie")
 
 
 def admin_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -16,6 +16,19 @@ PLATFORM_BY_SLUG: Final[dict[PlatformSlug, Platform]] = {
 }
 
 SearchType = Literal["keyword", "similar"]
+
+# The slugs of POST/GET /api/scraping/{slug}: the platform names, and the old
+# frontend's names for a platform's keyword or similar search.
+ScrapingSlug = Literal["tiktok", "instagram", "youtube", "instagram-hashtag", "tiktok-similar", "youtube-similar"]
+SEARCH_BY_SLUG: Final[dict[ScrapingSlug, tuple[Platform, SearchType | None]]] = {
+    "tiktok": ("TikTok", None),
+    "instagram": ("Instagram", None),
+    "youtube": ("YouTube", None),
+    "instagram-hashtag": ("Instagram", "keyword"),
+    "tiktok-similar": ("TikTok", "similar"),
+    "youtube-similar": ("YouTube", "similar"),
+}
+"""Slug -> the platform, and the search type the slug stands for (None: the body decides)."""
 CampaignStatus = Literal["draft", "active", "completed"]
 
 FinishedJobStatus = Literal["completed", "error", "cancelled", "timeout"]

@@ -9,6 +9,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 ASSETS_PATH = "/schema-assets"
 BEARER_SCHEME = "BearerToken"
+COOKIE_SCHEME = "SessionCookie"
 
 
 def openapi_config(version: str) -> OpenAPIConfig:
@@ -27,6 +28,17 @@ def openapi_config(version: str) -> OpenAPIConfig:
         components=Components(
             security_schemes={
                 BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),
+                COOKIE_SCHEME: SecurityScheme(
+                    type="apiKey",
+                    name="__session",
+                    security_scheme_in="cookie",
+                    description=(
+                        "The same JWT in Clerk's session cookie (the old frontend sends no header); the "
+                        "header wins when both are sent. Requests other than GET, HEAD and OPTIONS "
+                        "authenticated this way must come from an origin in ALLOWED_ORIGINS (Origin, "
+                        "else Referer), or get 403."
+                    ),
+                ),
             }
         ),
     )

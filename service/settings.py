@@ -7,7 +7,23 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from service.image_hosts import parse_host_patterns
+from service.origins import parse_allowed_origins
 from service.paths import default_data_dir
+
+# The platforms' image CDNs, as seen in the old system's recorded provider answers.
+DEFAULT_IMAGE_HOSTS = ",".join(
+    (
+        "*.tiktokcdn.com",
+        "*.tiktokcdn-us.com",
+        "*.tiktokcdn-eu.com",
+        "*.cdninstagram.com",
+        "*.fbcdn.net",
+        "yt3.ggpht.com",
+        "yt3.googleusercontent.com",
+        "i.ytimg.com",
+    )
+)
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 DEFAULT_ACQUIRE_TIMEOUT_SECONDS = 5.0
@@ -36,6 +52,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     auth_issuer: str | None = None
     auth_audience: str | None = None
     auth_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=60)] = 86_400
+    # Comma-separated origins (https://app.example.com) whose pages may send
+    # state-changing requests authenticated by the `__session` cookie.
+    allowed_origins: str = ""
+
+    # The avatar proxy (GET /api/proxy/image): comma-separated image hosts it
+    # fetches from ("*.example.com": any subdomain), and its limits.
+    image_proxy_hosts: str = DEFAULT_IMAGE_HOSTS
+    image_proxy_max_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 5_000_000
+    image_proxy_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    image_proxy_cache_bytes: Annotated[int, msgspec.Meta(ge=0)] = 64_000_000
+    image_proxy_cache_seconds: Annotated[float, msgspec.Meta(ge=0)] = 3600.0
+    image_proxy_requests_per_minute: Annotated[int, msgspec.Meta(ge=1)] = 600
+    # TESTS ONLY: one http origin (http://127.0.0.1:PORT) the proxy may fetch
+    # from although it is plain http on a loopback address. Never set it in production.
+    image_proxy_test_origin: str | None = None
 
     db_pool_min_size: Annotated[int, msgspec.Meta(ge=0)] = 1
     db_pool_max_size: Annotated[int, msgspec.Meta(ge=1)] = 10
@@ -108,6 +139,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         if name in raw:
             raw[name] = normalise(raw[name])
     try:
-        return msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
+        settings = msgspec.convert(raw, Settings, strict=False, dec_hook=_decode_path)
     except msgspec.ValidationError as exc:
         raise SettingsError(f"invalid configuration: {exc} (environment variables are upper-case)") from exc
+    try:
+        parse_allowed_origins(settings.allowed_origins)
+        parse_host_patterns(settings.image_proxy_hosts)
+    except ValueError as exc:
+        raise SettingsError(f"invalid configuration: {exc}") from exc
+    return settings

@@ -123,3 +123,10 @@ def search_of(keywords: list[str] | None, target_username: str | None) -> tuple[
     if keywords is None:
         raise InvalidInput("body", "must give keywords (keyword campaigns) or targetUsername (similar campaigns)")
     return "keyword", clean_keywords(keywords), None
+
+
+def requested_username(target_username: str | None, username: str | None) -> str | None:
+    """The similar search's handle: `targetUsername`, or `username` (the old frontend's name for it)."""
+    if target_username is not None and username is not None and target_username.strip() != username.strip():
+        raise InvalidInput("username", "must equal targetUsername when both are given")
+    return target_username if target_username is not None else username

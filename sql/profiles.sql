@@ -69,3 +69,19 @@ FROM (
     ORDER BY candidate.created_at DESC, candidate.id DESC
     LIMIT :page_size
 ) AS p;
+
+-- name: get_onboarding_status(user_id)$
+-- Where a user is in onboarding, as the old frontend's status JSON text
+-- (userId, onboardingStep, fullName, businessName, brandDescription,
+-- signupTimestamp), or NULL before step 1. Index: user_profiles_user_id_key.
+SELECT
+    json_build_object(
+        'userId', p.user_id,
+        'onboardingStep', p.onboarding_step,
+        'fullName', p.full_name,
+        'businessName', p.business_name,
+        'brandDescription', p.brand_description,
+        'signupTimestamp', p.signup_timestamp
+    )::text
+FROM user_profiles AS p
+WHERE p.user_id = :user_id;

@@ -13,7 +13,8 @@ SELECT pg_advisory_xact_lock(hashtextextended('scraping_jobs:' || :user_id, 0));
 -- created in the last minute), activate a draft campaign, and wake a worker
 -- (the notification is delivered when the transaction commits). Run after
 -- lock_job_creation in the same transaction. Returns the campaign's search
--- type, the job as API JSON text (NULL when not created) and which limit
+-- type, the job as API JSON text with `jobId` (its id again) and `message`,
+-- which the old frontend reads (NULL when not created), and which limit
 -- refused it; no row when the campaign is not the user's.
 -- Index: campaigns_pkey, scraping_jobs_user_created_idx (the counts).
 -- nullable: keywords, target_username, search_params
@@ -73,7 +74,14 @@ activated AS (
 
 SELECT
     campaign.search_type,
-    (SELECT api_job(job.j)::text FROM job) AS job,
+    (
+        SELECT
+            json_with(
+                api_job(job.j),
+                json_build_object('jobId', (job.j).id, 'message', 'Scraping job started successfully')
+            )::text
+        FROM job
+    ) AS job,
     (SELECT reason FROM refusal) AS refused,
     (SELECT count(*) FROM (SELECT pg_notify('scraping_jobs', (job.j).id::text) FROM job) AS wake) AS woken
 FROM campaign;
@@ -293,3 +301,74 @@ SELECT
     )::text
 FROM scraping_jobs AS j
 WHERE j.user_id = :user_id;
+
+-- name: get_polled_job(user_id, job_id)$
+-- A job as the old frontend's polling reads it, as API JSON text; NULL when
+-- absent or not the user's. Like get_job_detail, except that all result pages
+-- are merged, in page order, into one result (the old worker kept a job's
+-- creators in one row, and that code reads only results[0]), each creator
+-- with the fields its pages read (api_polled_creator).
+-- Index: primary key, scraping_results_job_page_key.
+SELECT
+    json_with(
+        api_job(j),
+        json_build_object(
+            'results',
+            CASE
+                WHEN pages.total_results = 0 THEN '[]'::json
+                ELSE json_build_array(json_build_object(
+                    'id', pages.first_id,
+                    'jobId', j.id,
+                    'creators', merged.creators,
+                    'createdAt', pages.first_created_at
+                ))
+            END,
+            'aggregations', json_build_object(
+                'totalResults', pages.total_results,
+                'totalCreators', pages.total_creators,
+                'averageCreatorsPerResult',
+                CASE
+                    WHEN
+                        pages.total_results > 0
+                        THEN round(pages.total_creators::numeric / pages.total_results, 2)
+                    ELSE 0
+                END
+            )
+        )
+    )::text
+FROM scraping_jobs AS j
+CROSS JOIN
+    LATERAL (
+        SELECT
+            (array_agg(r.id ORDER BY r.page))[1] AS first_id,
+            min(r.created_at) AS first_created_at,
+            count(*) AS total_results,
+            coalesce(sum(jsonb_array_length(r.creators)), 0) AS total_creators
+        FROM scraping_results AS r
+        WHERE r.job_id = j.id
+    ) AS pages
+CROSS JOIN
+    LATERAL (
+        SELECT
+            coalesce(
+                json_agg(api_polled_creator(e.entry, j.target_username IS NOT NULL) ORDER BY r.page, e.position),
+                '[]'
+            ) AS creators
+        FROM scraping_results AS r
+        CROSS JOIN LATERAL jsonb_array_elements(r.creators) WITH ORDINALITY AS e (entry, position)
+        WHERE r.job_id = j.id
+    ) AS merged
+WHERE j.id = :job_id AND j.user_id = :user_id;
+
+-- name: list_campaign_job_ids(user_id, campaign_id)^
+-- The ids of a user's campaign's jobs, oldest first (the campaign export goes
+-- through them in that order); no row when the campaign is absent or not the
+-- user's. Index: campaigns_pkey, scraping_jobs_campaign_created_idx.
+-- not null
+SELECT
+    coalesce((
+        SELECT array_agg(j.id ORDER BY j.created_at ASC, j.id ASC) FROM scraping_jobs AS j
+        WHERE j.campaign_id = c.id
+    ), '{}') AS job_ids
+FROM campaigns AS c
+WHERE c.id = :campaign_id AND c.user_id = :user_id;

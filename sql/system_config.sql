@@ -11,13 +11,24 @@ FROM system_configurations
 WHERE category = :category AND key = :key;
 
 -- name: list_config_entries()$
--- Every stored entry, by category and key, as the API's {"configs": [...]} JSON text.
+-- Every stored entry as the admin page reads them, as JSON text:
+-- {"configurations": {category: [entry, ...]}, "categories": [...], "totalCount": n},
+-- categories and keys in order.
 -- not null
 SELECT
     json_build_object(
-        'configs', coalesce(json_agg(api_config_entry(e) ORDER BY e.category, e.key), '[]')
+        'configurations', coalesce(json_object_agg(grouped.category, grouped.entries ORDER BY grouped.category), '{}'),
+        'categories', coalesce(json_agg(grouped.category ORDER BY grouped.category), '[]'),
+        'totalCount', coalesce(sum(grouped.entry_count), 0)
     )::text
-FROM system_configurations AS e;
+FROM (
+    SELECT
+        e.category,
+        json_agg(api_config_entry(e) ORDER BY e.key) AS entries,
+        count(*) AS entry_count
+    FROM system_configurations AS e
+    GROUP BY e.category
+) AS grouped;
 
 -- name: upsert_config_entry(category, key, value, value_type, description, is_hot_reloadable)$
 -- Create or replace an entry; a NULL description or hot-reload flag keeps the
@@ -40,3 +51,42 @@ RETURNING api_config_entry(e)::text;
 DELETE FROM system_configurations
 WHERE category = :category AND key = :key
 RETURNING id;
+
+-- name: replace_config_entry(category, key, value, value_type, description, is_hot_reloadable)$
+-- Create or replace an entry with exactly this description (the admin page
+-- sends the whole entry); a NULL hot-reload flag keeps the stored one (true
+-- for a new entry). Returns it as API JSON text.
+-- nullable: description
+-- not null
+INSERT INTO system_configurations AS e (category, key, value, value_type, description, is_hot_reloadable)
+VALUES (:category, :key, :value, :value_type, :description, coalesce(:is_hot_reloadable::boolean, true))
+ON CONFLICT (category, key) DO UPDATE
+    SET
+        value = excluded.value,
+        value_type = excluded.value_type,
+        description = excluded.description,
+        is_hot_reloadable = coalesce(:is_hot_reloadable::boolean, e.is_hot_reloadable),
+        updated_at = now()
+RETURNING api_config_entry(e)::text;
+
+-- name: insert_missing_config_entries(categories, keys, config_values, value_types, descriptions)$
+-- Store the given entries (parallel arrays) that are not stored yet, leaving
+-- stored ones as they are. Returns how many were added.
+-- not null
+WITH added AS (
+    INSERT INTO system_configurations (category, key, value, value_type, description)
+    SELECT
+        d.category,
+        d.key,
+        d.value,
+        d.value_type,
+        d.description
+    FROM
+        unnest(
+            :categories::text[], :keys::text[], :config_values::text[], :value_types::text[], :descriptions::text[]
+        ) AS d (category, key, value, value_type, description)
+    ON CONFLICT (category, key) DO NOTHING
+    RETURNING 1
+)
+
+SELECT count(*) FROM added;

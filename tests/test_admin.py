@@ -8,12 +8,18 @@ import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service.api.admin import ConfigEntry, ConfigList, ProfileList
+from service.api.admin import ConfigEntry, ConfigListing, ProfileList
 from service.database import queries
 from tests.conftest import TokenFactory
 from tests.plans import plan_of
 
 Client = AsyncTestClient[Any]
+
+
+async def listed_entries(client: Client, admin_auth: dict[str, str]) -> list[dict[str, Any]]:
+    """Every stored entry, from the listing's categories."""
+    listing = (await client.get("/api/admin/config", headers=admin_auth)).json()
+    return [entry for entries in listing["configurations"].values() for entry in entries]
 
 
 def config_path() -> tuple[str, str]:
@@ -29,15 +35,20 @@ async def test_put_list_and_delete_an_entry(client: Client, admin_auth: dict[str
     assert created.status_code == 200
     entry = msgspec.json.decode(created.content, type=ConfigEntry)
     assert (entry.category, entry.key, entry.value, entry.value_type) == (category, key, "45s", "duration")
-    assert (entry.description, entry.is_hot_reloadable) == ("How long", False)
+    assert (entry.description, entry.is_hot_reloadable) == ("How long", "false")
 
     changed = await client.put(url, json={"value": "2m", "valueType": "duration"}, headers=admin_auth)
     updated = msgspec.json.decode(changed.content, type=ConfigEntry)
-    assert (updated.value, updated.description, updated.is_hot_reloadable) == ("2m", "How long", False)
+    assert (updated.value, updated.description, updated.is_hot_reloadable) == ("2m", "How long", "false")
+    assert updated.id == entry.id
     assert updated.created_at == entry.created_at
 
-    listed = msgspec.json.decode((await client.get("/api/admin/config", headers=admin_auth)).content, type=ConfigList)
-    assert [(e.key, e.value) for e in listed.configs if e.key == key] == [(key, "2m")]
+    listed = msgspec.json.decode(
+        (await client.get("/api/admin/config", headers=admin_auth)).content, type=ConfigListing
+    )
+    assert [(e.key, e.value) for e in listed.configurations[category] if e.key == key] == [(key, "2m")]
+    assert listed.total_count == sum(map(len, listed.configurations.values()))
+    assert listed.categories == sorted(listed.configurations)
 
     deleted = await client.delete(url, headers=admin_auth)
     assert deleted.status_code == 200
@@ -80,7 +91,7 @@ async def test_bad_entries_are_400_and_store_nothing(
     response = await client.put(f"/api/admin/config/{path}", json=body, headers=admin_auth)
     assert response.status_code == 400
     assert field in response.json()["error"]
-    listed = (await client.get("/api/admin/config", headers=admin_auth)).json()["configs"]
+    listed = await listed_entries(client, admin_auth)
     assert not [e for e in listed if f"{e['category']}/{e['key']}" == path]
 
 
@@ -162,7 +173,7 @@ async def test_a_refused_put_changes_nothing(
         json={"value": "1", "valueType": "number"},
         headers=auth_for("user_x"),
     )
-    listed = (await client.get("/api/admin/config", headers=admin_auth)).json()["configs"]
+    listed = await listed_entries(client, admin_auth)
     assert not [e for e in listed if e["key"] == "guarded"]
 
 

@@ -63,6 +63,14 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("PATCH", "/api/onboarding/step-1"): ("/api/onboarding/step-1", {"fullName": "A", "businessName": "B"}),
     ("PATCH", "/api/onboarding/step-2"): ("/api/onboarding/step-2", {"brandDescription": "x"}),
     ("GET", "/api/profile"): ("/api/profile", None),
+    ("GET", "/api/onboarding/status"): ("/api/onboarding/status", None),
+    ("GET", "/api/export/csv"): ("/api/export/csv?jobId={job}", None),
+    ("GET", "/api/proxy/image"): ("/api/proxy/image?url=https%3A%2F%2Fexample.com%2Fa.jpg", None),
+    ("POST", "/api/admin/config"): (
+        "/api/admin/config",
+        {"category": "test_documented", "key": "posted", "value": "1", "valueType": "number"},
+    ),
+    ("POST", "/api/admin/config/init"): ("/api/admin/config/init", None),
     ("PUT", "/api/admin/config/{category}/{key}"): (
         "/api/admin/config/test_documented/key",
         {"value": "1", "valueType": "number"},
@@ -105,6 +113,12 @@ BAD_INPUT: dict[tuple[str, str], tuple[str, Any]] = {
     ),
     ("DELETE", "/api/admin/config/{category}/{key}"): ("/api/admin/config/Bad-Category/key", None),
     ("GET", "/api/admin/profiles"): ("/api/admin/profiles?emailType=welcome&emailStatus=lost", None),
+    ("GET", "/api/export/csv"): ("/api/export/csv", None),
+    ("GET", "/api/proxy/image"): ("/api/proxy/image?url=http%3A%2F%2Fexample.com%2Fa.jpg", None),
+    ("POST", "/api/admin/config"): (
+        "/api/admin/config",
+        {"category": "test_documented", "key": "posted", "value": "5x", "valueType": "duration"},
+    ),
 }
 
 # Requests that make an operation answer 409 (the user has no profile; {finished} is a completed job).
@@ -117,6 +131,7 @@ CONFLICTS: dict[tuple[str, str], tuple[str, Any]] = {
 # Statuses shown elsewhere because they need a set-up of their own.
 ELSEWHERE = {
     ("POST", "/api/scraping/{platform}", "429"): "tests/test_job_limits.py (low per-user limits on their own database)",
+    ("GET", "/api/proxy/image", "429"): "tests/test_image_proxy.py (a low per-user budget)",
 }
 
 

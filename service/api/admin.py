@@ -3,9 +3,10 @@
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 import msgspec
-from litestar import Controller, Response, delete, get, put
+from litestar import Controller, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
@@ -15,7 +16,7 @@ from service.api.shapes import Message, Shape, documented, errors, json_response
 from service.auth import admin_only
 from service.database import connection, queries
 from service.errors import InvalidInput
-from service.system_config import DEFAULTS, ValueType, parse_value
+from service.system_config import DEFAULTS, SETTINGS, ValueType, parse_value
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 CATEGORY_MAX = 50
@@ -25,26 +26,55 @@ ConfigValue = str | int | float | bool | list[Any] | dict[str, Any]
 EmailStatus = Literal["scheduled", "sending", "sent", "failed"]
 
 
+Description = Annotated[str, msgspec.Meta(max_length=500)]
+# The flag as a boolean, or as the strings the entries carry it in (the admin page posts entries back).
+HotReloadFlag = bool | Literal["true", "false"]
+
+
 class ConfigUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     value: ConfigValue
     value_type: ValueType
-    description: Annotated[str, msgspec.Meta(max_length=500)] | None = None
-    is_hot_reloadable: bool | None = None
+    description: Description | None = None
+    is_hot_reloadable: HotReloadFlag | None = None
+
+
+class ConfigPost(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    """The admin page's add and edit body: a new entry, or an entry as listed with its value edited
+    (its `id`, `createdAt` and `updatedAt` are accepted and ignored: category and key name it)."""
+
+    category: Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX)]
+    key: Annotated[str, msgspec.Meta(max_length=KEY_MAX)]
+    value: ConfigValue
+    value_type: ValueType
+    description: Description | None = None
+    is_hot_reloadable: HotReloadFlag | None = None
+    id: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    created_at: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    updated_at: Annotated[str, msgspec.Meta(max_length=100)] | None = None
 
 
 class ConfigEntry(Shape):
+    id: UUID
     category: str
     key: str
     value: str
     value_type: ValueType
     description: str | None
-    is_hot_reloadable: bool
+    is_hot_reloadable: Literal["true", "false"]  # a string, as the old admin page compares it
     created_at: datetime
     updated_at: datetime
 
 
-class ConfigList(Shape):
-    configs: list[ConfigEntry]
+class ConfigListing(Shape):
+    configurations: dict[str, list[ConfigEntry]]
+    categories: list[str]
+    total_count: int
+
+
+class DefaultsStored(Shape):
+    success: bool
+    message: str
+    inserted: int
 
 
 class ProfileList(Shape):
@@ -69,14 +99,18 @@ def stored_text(value: ConfigValue, value_type: str) -> str:
     return str(value)
 
 
-def checked_value(category: str, key: str, data: ConfigUpdate) -> str:
+def hot_reload_flag(flag: HotReloadFlag | None) -> bool | None:
+    return flag if flag is None or isinstance(flag, bool) else flag == "true"
+
+
+def checked_value(category: str, key: str, value: ConfigValue, value_type: str) -> str:
     """The text to store; InvalidInput when it does not parse as its type or the key has another type."""
     declared = DEFAULTS.get((category, key))
-    if declared is not None and declared.value_type != data.value_type:
+    if declared is not None and declared.value_type != value_type:
         raise InvalidInput("valueType", f"{category}.{key} is read as a {declared.value_type}")
-    text = stored_text(data.value, data.value_type)
+    text = stored_text(value, value_type)
     try:
-        parse_value(data.value_type, text)
+        parse_value(value_type, text)
     except ValueError as exc:
         raise InvalidInput("value", str(exc)) from None
     return text
@@ -87,9 +121,9 @@ class AdminController(Controller):
     tags = ["administration"]  # noqa: RUF012 (Litestar reads these class attributes)
     guards = [admin_only]  # noqa: RUF012
 
-    @get("/config", responses={**documented(200, ConfigList, "Stored entries"), **errors(403)})
+    @get("/config", responses={**documented(200, ConfigListing, "Stored entries by category"), **errors(403)})
     async def list_config(self, state: State) -> Response[bytes]:
-        """Every stored configuration entry (keys not stored use their code defaults, see the README)."""
+        """Every stored configuration entry, by category (keys not stored use their code defaults, see the README)."""
         async with connection(state) as db:
             return json_response(await queries.list_config_entries(db))
 
@@ -103,7 +137,7 @@ class AdminController(Controller):
         """Create or replace an entry; `value` must parse as `valueType`."""
         checked_name(category, "category", CATEGORY_MAX)
         checked_name(key, "key", KEY_MAX)
-        text = checked_value(category, key, data)
+        text = checked_value(category, key, data.value, data.value_type)
         async with connection(state) as db:
             entry = await queries.upsert_config_entry(
                 db,
@@ -112,10 +146,60 @@ class AdminController(Controller):
                 value=text,
                 value_type=data.value_type,
                 description=data.description,
-                is_hot_reloadable=data.is_hot_reloadable,
+                is_hot_reloadable=hot_reload_flag(data.is_hot_reloadable),
             )
         state.config.forget(category, key)
         return json_response(entry)
+
+    @post(
+        "/config",
+        status_code=200,
+        responses={**documented(200, ConfigEntry, "The stored entry"), **errors(400, 403, 413)},
+    )
+    async def post_config(self, state: State, data: JSONBody[ConfigPost]) -> Response[bytes]:
+        """Create or replace an entry (the admin page's add and edit); `value` must parse as `valueType`.
+
+        The description is replaced too (blank or missing: none); a missing `isHotReloadable` keeps
+        the stored flag.
+        """
+        category = checked_name(data.category, "category", CATEGORY_MAX)
+        key = checked_name(data.key, "key", KEY_MAX)
+        text = checked_value(category, key, data.value, data.value_type)
+        async with connection(state) as db:
+            entry = await queries.replace_config_entry(
+                db,
+                category=category,
+                key=key,
+                value=text,
+                value_type=data.value_type,
+                description=(data.description or "").strip() or None,
+                is_hot_reloadable=hot_reload_flag(data.is_hot_reloadable),
+            )
+        state.config.forget(category, key)
+        return json_response(entry)
+
+    @post(
+        "/config/init",
+        status_code=200,
+        responses={**documented(200, DefaultsStored, "The defaults not stored before are stored"), **errors(403)},
+    )
+    async def init_config(self, state: State) -> DefaultsStored:
+        """Store the code default of every setting the service reads that is not stored yet (no body).
+
+        Stored entries are left as they are, so this can be run any number of times.
+        """
+        async with connection(state) as db:
+            inserted = await queries.insert_missing_config_entries(
+                db,
+                categories=[s.category for s in SETTINGS],
+                keys=[s.key for s in SETTINGS],
+                config_values=[s.default for s in SETTINGS],
+                value_types=[s.value_type for s in SETTINGS],
+                descriptions=[s.description for s in SETTINGS],
+            )
+        return DefaultsStored(
+            success=True, message=f"Stored {inserted} default configuration entries", inserted=inserted
+        )
 
     @delete(
         "/config/{category:str}/{key:str}",

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from typing import Annotated, Any
+from uuid import UUID
 
 import msgspec
 
@@ -15,10 +16,16 @@ class JobCreate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     campaign_id: RawText
     keywords: Annotated[list[RawText], msgspec.Meta(max_length=200)] | None = None
     target_username: RawText | None = None
+    username: RawText | None = None  # the old frontend's name for targetUsername
     target_results: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
     region: RawText = "US"
     # Provider options, validated per platform and search type (service/search_options.py).
     search_params: dict[str, Any] | None = None
+
+
+class JobStarted(Job):
+    job_id: UUID  # the same as id (the old frontend reads jobId)
+    message: str
 
 
 class JobAction(msgspec.Struct, forbid_unknown_fields=True):

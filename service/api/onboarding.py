@@ -53,9 +53,27 @@ class Profile(Shape):
     updated_at: datetime
 
 
+class OnboardingStatus(Shape):
+    user_id: str
+    onboarding_step: OnboardingStep
+    full_name: str | None
+    business_name: str | None
+    brand_description: str | None
+    signup_timestamp: datetime
+
+
 class OnboardingController(Controller):
     path = "/api/onboarding"
     tags = ["onboarding"]  # noqa: RUF012 (Litestar reads these class attributes)
+
+    @get("/status", responses={**documented(200, OnboardingStatus, "Where the caller is"), **errors(404)})
+    async def status(self, request: AuthRequest, state: State) -> Response[bytes]:
+        """The caller's onboarding step and answers so far (404 before step 1), for the old dashboard."""
+        async with connection(state) as db:
+            found = await queries.get_onboarding_status(db, user_id=request.user.user_id)
+        if found is None:
+            raise NotFoundException("User profile not found")
+        return json_response(found)
 
     @patch("/step-1", responses=errors(400, 413))
     async def step_one(self, request: AuthRequest, state: State, data: JSONBody[StepOne]) -> Success:

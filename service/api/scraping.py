@@ -1,4 +1,8 @@
-"""Launching searches: POST /api/scraping/{platform}, and the frontend's polling route beside it."""
+"""Launching searches: POST /api/scraping/{slug}, and the frontend's polling route beside it.
+
+The slugs are the platforms' names and the old frontend's names for a
+platform's keyword or similar search (enumerations.SEARCH_BY_SLUG).
+"""
 
 from typing import Annotated
 
@@ -7,30 +11,45 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from service.api.job_shapes import JobCreate, JobDetail
-from service.api.jobs import job_detail
-from service.api.shapes import Job, documented, errors, json_response
+from service.api.job_shapes import JobCreate, JobDetail, JobStarted
+from service.api.shapes import documented, errors, json_response
 from service.auth import AuthRequest
-from service.database import queries, transaction
-from service.enumerations import PLATFORM_BY_SLUG, PlatformSlug
+from service.database import connection, queries, transaction
+from service.enumerations import SEARCH_BY_SLUG, ScrapingSlug
 from service.errors import InvalidInput, TooManyJobs
 from service.search_options import clean_search_params
-from service.validation import clean_region, parse_id, search_of
+from service.validation import clean_region, parse_id, requested_username, search_of
+
+WANTED_BY_SEARCH_TYPE = {"keyword": "keywords", "similar": "a targetUsername (or username)"}
 
 
 class ScrapingController(Controller):
     path = "/api/scraping"
     tags = ["jobs"]  # noqa: RUF012 (Litestar reads these class attributes)
 
-    @post("/{platform:str}", responses={**documented(201, Job, "The new pending job"), **errors(400, 404, 413, 429)})
+    @post(
+        "/{platform:str}",
+        responses={**documented(201, JobStarted, "The new pending job"), **errors(400, 404, 413, 429)},
+    )
     async def create_job(
-        self, request: AuthRequest, state: State, platform: FromPath[PlatformSlug], data: JSONBody[JobCreate]
+        self, request: AuthRequest, state: State, platform: FromPath[ScrapingSlug], data: JSONBody[JobCreate]
     ) -> Response[bytes]:
-        """Launch a search in one of the caller's campaigns; a worker starts on it within moments."""
+        """Launch a search in one of the caller's campaigns; a worker starts on it within moments.
+
+        `instagram-hashtag` takes keywords; `tiktok-similar` and `youtube-similar` take a username.
+        The answer is the job with `jobId` (its id again) and `message`, which the old frontend reads.
+        """
         campaign_id = parse_id(data.campaign_id, "campaignId")
-        search_type, keywords, username = search_of(data.keywords, data.target_username)
+        search_type, keywords, username = search_of(
+            data.keywords, requested_username(data.target_username, data.username)
+        )
+        platform_name, slug_search_type = SEARCH_BY_SLUG[platform]
+        if slug_search_type is not None and slug_search_type != search_type:
+            raise InvalidInput(
+                "body", f"{platform} starts {slug_search_type} searches: give {WANTED_BY_SEARCH_TYPE[slug_search_type]}"
+            )
         region = clean_region(data.region)
-        options = clean_search_params(data.search_params, PLATFORM_BY_SLUG[platform], search_type)
+        options = clean_search_params(data.search_params, platform_name, search_type)
         timeout = await state.config.duration("timeouts", "standard_job_timeout")
         max_active = int(await state.config.number("api_limits", "max_active_jobs_per_user"))
         max_per_minute = int(await state.config.number("api_limits", "max_jobs_per_minute"))
@@ -41,7 +60,7 @@ class ScrapingController(Controller):
                 user_id=request.user.user_id,
                 campaign_id=campaign_id,
                 search_type=search_type,
-                platform=PLATFORM_BY_SLUG[platform],
+                platform=platform_name,
                 keywords=keywords,
                 target_username=username,
                 region=region,
@@ -58,7 +77,7 @@ class ScrapingController(Controller):
         if row.refused == "rate":
             raise TooManyJobs(f"You can start at most {max_per_minute} searches a minute; try again shortly")
         if row.job is None:
-            wanted = "keywords" if row.search_type == "keyword" else "a targetUsername"
+            wanted = WANTED_BY_SEARCH_TYPE[row.search_type]
             raise InvalidInput("body", f"this is a {row.search_type} campaign: its jobs take {wanted}")
         return json_response(row.job, status_code=201)
 
@@ -67,8 +86,17 @@ class ScrapingController(Controller):
         self,
         request: AuthRequest,
         state: State,
-        platform: FromPath[PlatformSlug],
+        platform: FromPath[ScrapingSlug],
         job_id: Annotated[str, QueryParameter(name="jobId")],
     ) -> Response[bytes]:
-        """The same as GET /api/jobs/{id}, for the frontend's polling."""
-        return await job_detail(state, request.user.user_id, parse_id(job_id, "jobId"))
+        """The job for the frontend's polling, whatever its platform: like GET /api/jobs/{id}, except
+        that all result pages are merged into `results[0]` (in page order), and each creator also
+        carries `creator.uniqueId` and `creator.profilePicUrl`, plus, for a similar search, the flat
+        fields `id, username, name, full_name, handle, profile_pic_url, profileUrl, is_verified,
+        is_private, bio, emails, followerCount`."""
+        job = parse_id(job_id, "jobId")
+        async with connection(state) as db:
+            found = await queries.get_polled_job(db, user_id=request.user.user_id, job_id=job)
+        if found is None:
+            raise NotFoundException("Job not found")
+        return json_response(found)

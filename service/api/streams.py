@@ -33,9 +33,27 @@ class _StatusOnly(msgspec.Struct):
     status: str
 
 
+NO_FILTERS = CreatorFilters(min_followers=None, max_followers=None, has_email=None, hashtag=None)
+
+
 async def creator_csv(state: State, job_id: UUID, filters: CreatorFilters, sort: str) -> AsyncIterator[bytes]:
-    """The export, streamed: rows flow from a server-side cursor in batches, so memory stays flat."""
+    """A job's export: the header, then its creators' rows."""
     yield csv_header()
+    async for chunk in creator_csv_rows(state, job_id, filters, sort):
+        yield chunk
+
+
+async def campaign_creator_csv(state: State, job_ids: list[UUID]) -> AsyncIterator[bytes]:
+    """A campaign's export: one header, then each job's creators in turn (as its job export has them)."""
+    yield csv_header()
+    for job_id in job_ids:
+        async for chunk in creator_csv_rows(state, job_id, NO_FILTERS, "followers"):
+            yield chunk
+
+
+async def creator_csv_rows(state: State, job_id: UUID, filters: CreatorFilters, sort: str) -> AsyncIterator[bytes]:
+    """A job's creators as CSV rows, streamed: rows flow from a server-side cursor in batches,
+    so memory stays flat."""
     async with (
         state.pool.acquire(timeout=state.acquire_timeout) as conn,
         queries.export_job_creators_cursor(conn, job_id=job_id, sort_by=sort, **filters) as rows,
