@@ -20,6 +20,7 @@ from service.migrations import apply_pending
 from service.settings import Settings
 
 SECRET = "test-secret-" + "x" * 40
+FRONTEND_ORIGIN = "http://localhost:3000"  # the old frontend's origin in tests (ALLOWED_ORIGINS)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +41,14 @@ def dsn(postgres_dsn: str) -> str:
 
 @pytest.fixture(scope="session")
 def settings(dsn: str) -> Settings:
-    return Settings(database_url=dsn, auth_jwt_secret=SECRET, db_pool_max_size=5, access_log=False, run_worker=False)
+    return Settings(
+        database_url=dsn,
+        auth_jwt_secret=SECRET,
+        db_pool_max_size=5,
+        access_log=False,
+        run_worker=False,
+        allowed_origins=FRONTEND_ORIGIN,
+    )
 
 
 @pytest.fixture(scope="session")
