@@ -14,7 +14,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import pytest
@@ -35,7 +35,7 @@ TIMEOUT = 0.5
 
 
 class ImageServer(http.server.BaseHTTPRequestHandler):
-    hits: Counter[str] = Counter()
+    hits: ClassVar[Counter[str]] = Counter()
 
     def log_message(self, *args: Any) -> None:
         pass
