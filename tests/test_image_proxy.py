@@ -9,12 +9,9 @@ itself is tested with a host on the allowlist that resolves to loopback or to
 a private network (no connection is made).
 """
 
-import http.server
-import threading
 import time
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -25,81 +22,15 @@ from service.auth import TokenVerifier
 from service.image_hosts import ImageProxyError, checked_target, host_allowed, is_public_address, parse_host_patterns
 from service.image_proxy import ImageProxy, image_type
 from service.settings import Settings, SettingsError, load_settings
+from tests.image_server import JPEG, MAX_BYTES, PNG, TIMEOUT, ImageServer, image_server
 
 Client = AsyncTestClient[Any]
-
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 4
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-MAX_BYTES = 4096
-TIMEOUT = 0.5
-
-
-class ImageServer(http.server.BaseHTTPRequestHandler):
-    hits: ClassVar[Counter[str]] = Counter()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def _send(self, status: int, body: bytes, content_type: str | None, **headers: str) -> None:
-        self.send_response(status)
-        if content_type:
-            self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        path = self.path.split("?", 1)[0]
-        ImageServer.hits[path] += 1
-        if path == "/a.jpg":
-            self._send(200, JPEG, "image/jpeg")
-        elif path == "/a.png":
-            self._send(200, PNG, "image/png; charset=binary")
-        elif path == "/big.jpg":
-            self._send(200, JPEG[:4] + b"\x00" * MAX_BYTES, "image/jpeg")
-        elif path == "/big-unannounced.jpg":  # no Content-Length: the cap must hold while reading
-            self.send_response(200)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Connection", "close")
-            self.end_headers()
-            self.wfile.write(JPEG[:4] + b"\x00" * (MAX_BYTES * 4))
-            self.close_connection = True
-        elif path == "/page.html":
-            self._send(200, b"<html><script>alert(1)</script></html>", "text/html")
-        elif path == "/disguised.jpg":
-            self._send(200, b"<html><script>alert(1)</script></html>", "image/jpeg")
-        elif path == "/drawing.svg":
-            self._send(200, b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>", "image/svg+xml")
-        elif path == "/untyped.jpg":
-            self._send(200, JPEG, None)
-        elif path == "/slow.jpg":
-            time.sleep(TIMEOUT * 4)
-            self._send(200, JPEG, "image/jpeg")
-        elif path == "/to-a":
-            self._send(302, b"", None, Location="/a.jpg")
-        elif path == "/to-elsewhere":
-            self._send(302, b"", None, Location="https://evil.example/a.jpg")
-        elif path == "/to-localhost":
-            self._send(301, b"", None, Location="https://localhost/a.jpg")
-        elif path == "/to-http":
-            self._send(307, b"", None, Location="http://images.example/a.jpg")
-        elif path == "/loop":
-            self._send(302, b"", None, Location="/loop")
-        else:
-            self._send(404, b"not found", "text/plain")
 
 
 @pytest.fixture(scope="module")
 def origin() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), ImageServer)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with image_server() as served:
+        yield served
 
 
 class Clock:

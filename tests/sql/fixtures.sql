@@ -342,3 +342,16 @@ WHERE
     OR kept.page IS DISTINCT FROM derived.page
     OR kept.position IS DISTINCT FROM derived.position
     OR kept.followers IS DISTINCT FROM derived.followers;
+
+-- name: advance_job(job_id, status, processed_results, progress)!
+-- Move a job on as a worker would (its pages are stored apart); a finished
+-- status also sets completed_at.
+UPDATE scraping_jobs
+SET
+    status = :status,
+    processed_results = :processed_results,
+    progress = :progress,
+    started_at = coalesce(started_at, now()),
+    completed_at = CASE WHEN :status IN ('completed', 'error', 'cancelled', 'timeout') THEN now() END,
+    updated_at = now()
+WHERE id = :job_id;
