@@ -345,10 +345,10 @@ $$;
 COMMENT ON FUNCTION public.api_job(j public.scraping_jobs) IS 'API shape of a scraping job (CONTRACT.md "Job").';
 
 --
--- Name: api_polled_creator(jsonb, boolean); Type: FUNCTION; Schema: public; Owner: -
+-- Name: api_polled_creator(jsonb, boolean, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean) RETURNS jsonb
+CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean, entry_id text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $$
     SELECT CASE
@@ -361,7 +361,7 @@ CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean) RETUR
         ) || CASE
             WHEN NOT is_similar THEN '{}'::jsonb
             ELSE jsonb_build_object(
-                'id', c.handle,
+                'id', entry_id,
                 'username', c.handle,
                 'handle', c.handle,
                 'name', c.creator -> 'name',
@@ -373,8 +373,12 @@ CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean) RETUR
                     WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || c.handle
                     ELSE 'https://www.instagram.com/' || c.handle || '/'
                 END,
-                'is_verified', jsonb_typeof(c.creator -> 'verified') = 'boolean' AND (c.creator ->> 'verified')::boolean,
-                'is_private', jsonb_typeof(c.creator -> 'private') = 'boolean' AND (c.creator ->> 'private')::boolean,
+                'is_verified', CASE
+                    WHEN jsonb_typeof(c.creator -> 'verified') = 'boolean' THEN c.creator -> 'verified' ELSE 'false'
+                END,
+                'is_private', CASE
+                    WHEN jsonb_typeof(c.creator -> 'private') = 'boolean' THEN c.creator -> 'private' ELSE 'false'
+                END,
                 'bio', coalesce(c.creator ->> 'bio', ''),
                 'emails', CASE
                     WHEN jsonb_typeof(c.creator -> 'emails') = 'array' THEN c.creator -> 'emails' ELSE '[]'::jsonb
@@ -393,10 +397,10 @@ CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean) RETUR
 $$;
 
 --
--- Name: FUNCTION api_polled_creator(entry jsonb, is_similar boolean); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION api_polled_creator(entry jsonb, is_similar boolean, entry_id text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean) IS 'A stored creator entry with the fields the old frontend reads (CONTRACT.md, "Compatibility with the old frontend").';
+COMMENT ON FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean, entry_id text) IS 'A stored creator entry with the fields the old frontend reads (CONTRACT.md, "Compatibility with the old frontend").';
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: public; Owner: -

@@ -30,9 +30,11 @@ $$;
 -- avatar), which the progress card reads. A similar search's entries also get
 -- the flat fields the similar results page reads (the old worker stored them
 -- flat): id, username, name, full_name, handle, profile_pic_url, profileUrl,
--- is_verified, is_private, bio, emails, followerCount. An entry that is not
--- an object is returned as it is.
-CREATE FUNCTION api_polled_creator(entry jsonb, is_similar boolean) RETURNS jsonb
+-- is_verified, is_private, bio, emails, followerCount. `id` is entry_id, the
+-- entry's place in the job ("page.position"): unique and stable across polls
+-- (the results page keys its rows by it; a handle can come back on a later page).
+-- An entry that is not an object is returned as it is.
+CREATE FUNCTION api_polled_creator(entry jsonb, is_similar boolean, entry_id text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
     SELECT CASE
@@ -45,7 +47,7 @@ AS $$
         ) || CASE
             WHEN NOT is_similar THEN '{}'::jsonb
             ELSE jsonb_build_object(
-                'id', c.handle,
+                'id', entry_id,
                 'username', c.handle,
                 'handle', c.handle,
                 'name', c.creator -> 'name',
@@ -57,8 +59,12 @@ AS $$
                     WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || c.handle
                     ELSE 'https://www.instagram.com/' || c.handle || '/'
                 END,
-                'is_verified', jsonb_typeof(c.creator -> 'verified') = 'boolean' AND (c.creator ->> 'verified')::boolean,
-                'is_private', jsonb_typeof(c.creator -> 'private') = 'boolean' AND (c.creator ->> 'private')::boolean,
+                'is_verified', CASE
+                    WHEN jsonb_typeof(c.creator -> 'verified') = 'boolean' THEN c.creator -> 'verified' ELSE 'false'
+                END,
+                'is_private', CASE
+                    WHEN jsonb_typeof(c.creator -> 'private') = 'boolean' THEN c.creator -> 'private' ELSE 'false'
+                END,
                 'bio', coalesce(c.creator ->> 'bio', ''),
                 'emails', CASE
                     WHEN jsonb_typeof(c.creator -> 'emails') = 'array' THEN c.creator -> 'emails' ELSE '[]'::jsonb
@@ -76,5 +82,5 @@ AS $$
     ) AS c
 $$;
 
-COMMENT ON FUNCTION api_polled_creator(jsonb, boolean) IS
+COMMENT ON FUNCTION api_polled_creator(jsonb, boolean, text) IS
 'A stored creator entry with the fields the old frontend reads (CONTRACT.md, "Compatibility with the old frontend").';

@@ -351,7 +351,10 @@ CROSS JOIN
     LATERAL (
         SELECT
             coalesce(
-                json_agg(api_polled_creator(e.entry, j.target_username IS NOT NULL) ORDER BY r.page, e.position),
+                json_agg(
+                    api_polled_creator(e.entry, j.target_username IS NOT NULL, r.page || '.' || e.position)
+                    ORDER BY r.page, e.position
+                ),
                 '[]'
             ) AS creators
         FROM scraping_results AS r
