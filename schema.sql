@@ -18,6 +18,27 @@ CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA public;
 COMMENT ON EXTENSION btree_gin IS 'support for indexing common datatypes in GIN';
 
 --
+-- Name: api_aggregations(bigint, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.api_aggregations(total_results bigint, total_creators bigint) RETURNS json
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT json_build_object(
+        'totalResults', total_results,
+        'totalCreators', total_creators,
+        'averageCreatorsPerResult',
+        CASE WHEN total_results > 0 THEN round(total_creators::numeric / total_results, 2) ELSE 0 END
+    )
+$$;
+
+--
+-- Name: FUNCTION api_aggregations(total_results bigint, total_creators bigint); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.api_aggregations(total_results bigint, total_creators bigint) IS 'API shape of a job''s aggregations (CONTRACT.md, GET /api/jobs/{id}).';
+
+--
 -- Name: campaigns; Type: TABLE; Schema: public; Owner: -
 --
 

@@ -2,7 +2,8 @@
 -- frontend"): configuration entries gain their `id` and give
 -- `isHotReloadable` as the strings "true"/"false" (the admin page keys rows
 -- by id and compares the flag with === 'true'); and the creators of the
--- polling route carry the fields its results pages read.
+-- polling route carry the fields its results pages read. The job
+-- aggregations get a function, shared by the job detail and the polling route.
 -- depends: 0018_job_profiles
 
 -- Fail fast instead of queueing behind long transactions on a busy database.
@@ -24,6 +25,22 @@ AS $$
         'updatedAt', e.updated_at
     )
 $$;
+
+-- The `aggregations` of a job with its results (GET /api/jobs/{id} and the
+-- polling route): pages, creators, and creators per page.
+CREATE FUNCTION api_aggregations(total_results bigint, total_creators bigint) RETURNS json
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT json_build_object(
+        'totalResults', total_results,
+        'totalCreators', total_creators,
+        'averageCreatorsPerResult',
+        CASE WHEN total_results > 0 THEN round(total_creators::numeric / total_results, 2) ELSE 0 END
+    )
+$$;
+
+COMMENT ON FUNCTION api_aggregations(bigint, bigint) IS
+'API shape of a job''s aggregations (CONTRACT.md, GET /api/jobs/{id}).';
 
 -- One stored creator entry as the polling route gives it. Every entry's
 -- nested `creator` gains `uniqueId` (its handle) and `profilePicUrl` (its

@@ -471,18 +471,6 @@ class Queries(Protocol):
         self, conn: Connection, *, job_id: UUID, worker_id: str, lease_seconds: float
     ) -> Awaitable[bool | None]: ...
 
-    def replace_config_entry(
-        self,
-        conn: Connection,
-        *,
-        category: str,
-        key: str,
-        value: str,
-        value_type: str,
-        description: str | None,
-        is_hot_reloadable: bool | None,
-    ) -> Awaitable[str]: ...
-
     def retry_email_later(
         self, conn: Connection, *, user_id: str, email_type: str, attempt: int, error: str, delay_seconds: float
     ) -> Awaitable[str]: ...
@@ -539,5 +527,6 @@ class Queries(Protocol):
         value: str,
         value_type: str,
         description: str | None,
+        replace_description: bool,
         is_hot_reloadable: bool | None,
     ) -> Awaitable[str]: ...

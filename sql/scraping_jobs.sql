@@ -95,17 +95,7 @@ SELECT
         api_job(j),
         json_build_object(
             'results', coalesce(pages.list, '[]'),
-            'aggregations', json_build_object(
-                'totalResults', pages.total_results,
-                'totalCreators', pages.total_creators,
-                'averageCreatorsPerResult',
-                CASE
-                    WHEN
-                        pages.total_results > 0
-                        THEN round(pages.total_creators::numeric / pages.total_results, 2)
-                    ELSE 0
-                END
-            )
+            'aggregations', api_aggregations(pages.total_results, pages.total_creators)
         )
     )::text
 FROM scraping_jobs AS j
@@ -323,17 +313,7 @@ SELECT
                     'createdAt', pages.first_created_at
                 ))
             END,
-            'aggregations', json_build_object(
-                'totalResults', pages.total_results,
-                'totalCreators', pages.total_creators,
-                'averageCreatorsPerResult',
-                CASE
-                    WHEN
-                        pages.total_results > 0
-                        THEN round(pages.total_creators::numeric / pages.total_results, 2)
-                    ELSE 0
-                END
-            )
+            'aggregations', api_aggregations(pages.total_results, pages.total_creators)
         )
     )::text
 FROM scraping_jobs AS j

@@ -30,9 +30,11 @@ FROM (
     GROUP BY e.category
 ) AS grouped;
 
--- name: upsert_config_entry(category, key, value, value_type, description, is_hot_reloadable)$
--- Create or replace an entry; a NULL description or hot-reload flag keeps the
--- stored one (or the default for a new entry). Returns it as API JSON text.
+-- name: upsert_config_entry(category, key, value, value_type, description, replace_description, is_hot_reloadable)$
+-- Create or replace an entry. With :replace_description the description is
+-- replaced (NULL clears it: the admin page posts the whole entry); without, a
+-- NULL description keeps the stored one. A NULL hot-reload flag keeps the
+-- stored one (true for a new entry). Returns it as API JSON text.
 -- nullable: description
 -- not null
 INSERT INTO system_configurations AS e (category, key, value, value_type, description, is_hot_reloadable)
@@ -41,7 +43,9 @@ ON CONFLICT (category, key) DO UPDATE
     SET
         value = excluded.value,
         value_type = excluded.value_type,
-        description = coalesce(:description, e.description),
+        description = CASE
+            WHEN :replace_description::boolean THEN excluded.description ELSE coalesce(:description, e.description)
+        END,
         is_hot_reloadable = coalesce(:is_hot_reloadable::boolean, e.is_hot_reloadable),
         updated_at = now()
 RETURNING api_config_entry(e)::text;
@@ -51,23 +55,6 @@ RETURNING api_config_entry(e)::text;
 DELETE FROM system_configurations
 WHERE category = :category AND key = :key
 RETURNING id;
-
--- name: replace_config_entry(category, key, value, value_type, description, is_hot_reloadable)$
--- Create or replace an entry with exactly this description (the admin page
--- sends the whole entry); a NULL hot-reload flag keeps the stored one (true
--- for a new entry). Returns it as API JSON text.
--- nullable: description
--- not null
-INSERT INTO system_configurations AS e (category, key, value, value_type, description, is_hot_reloadable)
-VALUES (:category, :key, :value, :value_type, :description, coalesce(:is_hot_reloadable::boolean, true))
-ON CONFLICT (category, key) DO UPDATE
-    SET
-        value = excluded.value,
-        value_type = excluded.value_type,
-        description = excluded.description,
-        is_hot_reloadable = coalesce(:is_hot_reloadable::boolean, e.is_hot_reloadable),
-        updated_at = now()
-RETURNING api_config_entry(e)::text;
 
 -- name: insert_missing_config_entries(categories, keys, config_values, value_types, descriptions)$
 -- Store the given entries (parallel arrays) that are not stored yet, leaving

@@ -116,6 +116,33 @@ def checked_value(category: str, key: str, value: ConfigValue, value_type: str) 
     return text
 
 
+async def store_entry(
+    state: State,
+    category: str,
+    key: str,
+    text: str,
+    value_type: str,
+    description: str | None,
+    flag: HotReloadFlag | None,
+    *,
+    replace: bool,
+) -> Response[bytes]:
+    """Create or replace a checked entry (`replace`: its description too) and forget this process's cached value."""
+    async with connection(state) as db:
+        entry = await queries.upsert_config_entry(
+            db,
+            category=category,
+            key=key,
+            value=text,
+            value_type=value_type,
+            description=description,
+            replace_description=replace,
+            is_hot_reloadable=hot_reload_flag(flag),
+        )
+    state.config.forget(category, key)
+    return json_response(entry)
+
+
 class AdminController(Controller):
     path = "/api/admin"
     tags = ["administration"]  # noqa: RUF012 (Litestar reads these class attributes)
@@ -138,18 +165,9 @@ class AdminController(Controller):
         checked_name(category, "category", CATEGORY_MAX)
         checked_name(key, "key", KEY_MAX)
         text = checked_value(category, key, data.value, data.value_type)
-        async with connection(state) as db:
-            entry = await queries.upsert_config_entry(
-                db,
-                category=category,
-                key=key,
-                value=text,
-                value_type=data.value_type,
-                description=data.description,
-                is_hot_reloadable=hot_reload_flag(data.is_hot_reloadable),
-            )
-        state.config.forget(category, key)
-        return json_response(entry)
+        return await store_entry(
+            state, category, key, text, data.value_type, data.description, data.is_hot_reloadable, replace=False
+        )
 
     @post(
         "/config",
@@ -165,18 +183,10 @@ class AdminController(Controller):
         category = checked_name(data.category, "category", CATEGORY_MAX)
         key = checked_name(data.key, "key", KEY_MAX)
         text = checked_value(category, key, data.value, data.value_type)
-        async with connection(state) as db:
-            entry = await queries.replace_config_entry(
-                db,
-                category=category,
-                key=key,
-                value=text,
-                value_type=data.value_type,
-                description=(data.description or "").strip() or None,
-                is_hot_reloadable=hot_reload_flag(data.is_hot_reloadable),
-            )
-        state.config.forget(category, key)
-        return json_response(entry)
+        description = (data.description or "").strip() or None
+        return await store_entry(
+            state, category, key, text, data.value_type, description, data.is_hot_reloadable, replace=True
+        )
 
     @post(
         "/config/init",
