@@ -85,6 +85,8 @@ def checked_target(url: str, patterns: HostPatterns, test_origin: str | None = N
         raise ImageProxyError("url is required")
     if len(url) > MAX_URL_LENGTH:
         raise ImageProxyError(f"url must be at most {MAX_URL_LENGTH} characters")
+    if not url.isascii() or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in url):
+        raise ImageProxyError("url must be percent-encoded, without spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port

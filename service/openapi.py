@@ -25,6 +25,8 @@ def openapi_config(version: str) -> OpenAPIConfig:
         version=version,
         path="/schema",
         render_plugins=[swagger, JsonRenderPlugin(), YamlRenderPlugin()],
+        # Each operation is described by its handler's docstring (the README says the same at more length).
+        use_handler_docstrings=True,
         components=Components(
             security_schemes={
                 BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT"),

@@ -629,3 +629,23 @@ def test_every_replay_names_its_frontend_line() -> None:
     for name, test in globals().items():
         if name.startswith("test_") and name != "test_every_replay_names_its_frontend_line":
             assert mirrors.search(test.__doc__ or ""), name
+
+
+async def test_the_openapi_document_describes_the_added_routes(client: Client) -> None:
+    """The routes these replays need (app/page.js:27, export-button.tsx:34, search-results.jsx:384,
+    system-config/page.tsx:105,128) are in the document, with the cookie as a way to authenticate."""
+    document = (await client.get("/schema/openapi.json")).json()
+    for path, method in (
+        ("/api/onboarding/status", "get"),
+        ("/api/export/csv", "get"),
+        ("/api/proxy/image", "get"),
+        ("/api/admin/config", "post"),
+        ("/api/admin/config/init", "post"),
+    ):
+        operation = document["paths"][path][method]
+        assert operation["description"], path
+        assert {"SessionCookie": []} in operation["security"], path
+    cookie = document["components"]["securitySchemes"]["SessionCookie"]
+    assert (cookie["type"], cookie["in"], cookie["name"]) == ("apiKey", "cookie", "__session")
+    slugs = document["paths"]["/api/scraping/{platform}"]["post"]["parameters"][0]["schema"]
+    assert {"instagram-hashtag", "tiktok-similar", "youtube-similar"} <= set(slugs["enum"])

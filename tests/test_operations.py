@@ -101,7 +101,7 @@ async def test_openapi_documents_every_api_route_with_its_security(client: Clien
     assert api_paths == app_paths
     for path in api_paths:
         for operation in document["paths"][path].values():
-            assert operation["security"] == [{"BearerToken": []}]
+            assert operation["security"] == [{"BearerToken": []}, {"SessionCookie": []}]
             assert {"401", "503"} <= set(operation["responses"])
 
 
