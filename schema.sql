@@ -371,7 +371,7 @@ COMMENT ON FUNCTION public.api_job(j public.scraping_jobs) IS 'API shape of a sc
 
 CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean, entry_id text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-    AS $$
+    AS $_$
     SELECT CASE
         WHEN jsonb_typeof(entry) <> 'object' THEN entry
         ELSE entry || jsonb_build_object(
@@ -389,10 +389,14 @@ CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean, entry
                 'full_name', c.creator -> 'name',
                 'profile_pic_url', coalesce(c.creator -> 'avatarUrl', c.creator -> 'profilePicUrl'),
                 'profileUrl', CASE
-                    WHEN c.handle = '' THEN NULL
-                    WHEN entry ->> 'platform' = 'TikTok' THEN 'https://www.tiktok.com/@' || c.handle
-                    WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || c.handle
-                    ELSE 'https://www.instagram.com/' || c.handle || '/'
+                    WHEN ltrim(c.handle, '@') = '' THEN NULL
+                    WHEN entry ->> 'platform' = 'TikTok' THEN 'https://www.tiktok.com/@' || ltrim(c.handle, '@')
+                    -- a YouTube channel without a handle goes by its id
+                    WHEN
+                        entry ->> 'platform' = 'YouTube' AND c.handle ~ '^UC[A-Za-z0-9_-]{22}$'
+                        THEN 'https://www.youtube.com/channel/' || c.handle
+                    WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || ltrim(c.handle, '@')
+                    ELSE 'https://www.instagram.com/' || ltrim(c.handle, '@') || '/'
                 END,
                 'is_verified', CASE
                     WHEN jsonb_typeof(c.creator -> 'verified') = 'boolean' THEN c.creator -> 'verified' ELSE 'false'
@@ -415,7 +419,7 @@ CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean, entry
             END AS creator,
             coalesce(entry #>> '{creator,handle}', '') AS handle
     ) AS c
-$$;
+$_$;
 
 --
 -- Name: FUNCTION api_polled_creator(entry jsonb, is_similar boolean, entry_id text); Type: COMMENT; Schema: public; Owner: -

@@ -71,10 +71,14 @@ AS $$
                 'full_name', c.creator -> 'name',
                 'profile_pic_url', coalesce(c.creator -> 'avatarUrl', c.creator -> 'profilePicUrl'),
                 'profileUrl', CASE
-                    WHEN c.handle = '' THEN NULL
-                    WHEN entry ->> 'platform' = 'TikTok' THEN 'https://www.tiktok.com/@' || c.handle
-                    WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || c.handle
-                    ELSE 'https://www.instagram.com/' || c.handle || '/'
+                    WHEN ltrim(c.handle, '@') = '' THEN NULL
+                    WHEN entry ->> 'platform' = 'TikTok' THEN 'https://www.tiktok.com/@' || ltrim(c.handle, '@')
+                    -- a YouTube channel without a handle goes by its id
+                    WHEN
+                        entry ->> 'platform' = 'YouTube' AND c.handle ~ '^UC[A-Za-z0-9_-]{22}$'
+                        THEN 'https://www.youtube.com/channel/' || c.handle
+                    WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || ltrim(c.handle, '@')
+                    ELSE 'https://www.instagram.com/' || ltrim(c.handle, '@') || '/'
                 END,
                 'is_verified', CASE
                     WHEN jsonb_typeof(c.creator -> 'verified') = 'boolean' THEN c.creator -> 'verified' ELSE 'false'

@@ -649,3 +649,35 @@ async def test_the_openapi_document_describes_the_added_routes(client: Client) -
     assert (cookie["type"], cookie["in"], cookie["name"]) == ("apiKey", "cookie", "__session")
     slugs = document["paths"]["/api/scraping/{platform}"]["post"]["parameters"][0]["schema"]
     assert {"instagram-hashtag", "tiktok-similar", "youtube-similar"} <= set(slugs["enum"])
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        (
+            {"creator": {"name": "Marques", "handle": "@mkbhd", "verified": True}, "platform": "YouTube"},
+            {"profileUrl": "https://www.youtube.com/@mkbhd", "is_verified": True, "is_private": False, "emails": []},
+        ),
+        (
+            {"creator": {"handle": "UCBJycsmduvYEL83R_U4JriQ"}, "platform": "YouTube"},
+            {"profileUrl": "https://www.youtube.com/channel/UCBJycsmduvYEL83R_U4JriQ", "bio": "", "name": None},
+        ),
+        (
+            {"creator": {"handle": "nike", "private": True, "emails": "not a list"}, "platform": "Instagram"},
+            {"profileUrl": "https://www.instagram.com/nike/", "is_private": True, "emails": []},
+        ),
+        ({"creator": {"handle": ""}, "platform": "TikTok"}, {"profileUrl": None, "username": "", "id": "0.1"}),
+        ({"platform": "TikTok"}, {"creator": {"uniqueId": None, "profilePicUrl": None}, "username": ""}),
+    ],
+)
+async def test_polled_creator_shapes(pool: asyncpg.Pool, entry: dict[str, Any], expected: dict[str, Any]) -> None:
+    """similar-search/search-results.jsx:74-86 links `profileUrl` when present, else builds one; the
+    table reads is_verified/is_private (:347-348) and emails (:324-333) whatever the provider gave."""
+    async with pool.acquire() as conn:
+        shaped = json.loads(await fixtures.polled_creator(conn, entry=entry, is_similar=True))
+    assert {key: shaped[key] for key in expected} == expected
+    async with pool.acquire() as conn:
+        assert json.loads(await fixtures.polled_creator(conn, entry=[1], is_similar=True)) == [1]
+        keyword = json.loads(await fixtures.polled_creator(conn, entry=entry, is_similar=False))
+    assert "username" not in keyword
+    assert set(keyword["creator"]) >= {"uniqueId", "profilePicUrl"}

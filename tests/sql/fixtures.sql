@@ -355,3 +355,7 @@ SET
     completed_at = CASE WHEN :status IN ('completed', 'error', 'cancelled', 'timeout') THEN now() END,
     updated_at = now()
 WHERE id = :job_id;
+
+-- name: polled_creator(entry, is_similar)$
+-- One creator entry as the polling route shapes it (api_polled_creator, migration 0020).
+SELECT api_polled_creator(:entry::jsonb, :is_similar, '0.1')::text;
