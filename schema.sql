@@ -366,66 +366,95 @@ $$;
 COMMENT ON FUNCTION public.api_job(j public.scraping_jobs) IS 'API shape of a scraping job (CONTRACT.md "Job").';
 
 --
--- Name: api_polled_creator(jsonb, boolean, text); Type: FUNCTION; Schema: public; Owner: -
+-- Name: api_polled_creator(jsonb, text, boolean, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
-CREATE FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean, entry_id text) RETURNS jsonb
+CREATE FUNCTION public.api_polled_creator(entry jsonb, job_platform text, is_similar boolean, entry_id text) RETURNS jsonb
     LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
     AS $_$
     SELECT CASE
         WHEN jsonb_typeof(entry) <> 'object' THEN entry
-        ELSE entry || jsonb_build_object(
-            'creator', c.creator || jsonb_build_object(
-                'uniqueId', coalesce(c.creator -> 'uniqueId', c.creator -> 'handle'),
-                'profilePicUrl', coalesce(c.creator -> 'profilePicUrl', c.creator -> 'avatarUrl')
-            )
-        ) || CASE
+        ELSE CASE
             WHEN NOT is_similar THEN '{}'::jsonb
             ELSE jsonb_build_object(
                 'id', entry_id,
-                'username', c.handle,
-                'handle', c.handle,
-                'name', c.creator -> 'name',
-                'full_name', c.creator -> 'name',
-                'profile_pic_url', coalesce(c.creator -> 'avatarUrl', c.creator -> 'profilePicUrl'),
+                'username', v.handle,
+                'handle', v.handle,
+                'name', v.name,
+                'full_name', v.name,
+                'profile_pic_url', v.avatar,
                 'profileUrl', CASE
-                    WHEN ltrim(c.handle, '@') = '' THEN NULL
-                    WHEN entry ->> 'platform' = 'TikTok' THEN 'https://www.tiktok.com/@' || ltrim(c.handle, '@')
+                    WHEN v.handle = '' THEN NULL
+                    WHEN v.platform ILIKE 'tiktok' THEN 'https://www.tiktok.com/@' || v.handle
                     -- a YouTube channel without a handle goes by its id
                     WHEN
-                        entry ->> 'platform' = 'YouTube' AND c.handle ~ '^UC[A-Za-z0-9_-]{22}$'
-                        THEN 'https://www.youtube.com/channel/' || c.handle
-                    WHEN entry ->> 'platform' = 'YouTube' THEN 'https://www.youtube.com/@' || ltrim(c.handle, '@')
-                    ELSE 'https://www.instagram.com/' || ltrim(c.handle, '@') || '/'
+                        v.platform ILIKE 'youtube' AND v.handle ~ '^UC[A-Za-z0-9_-]{22}$'
+                        THEN 'https://www.youtube.com/channel/' || v.handle
+                    WHEN v.platform ILIKE 'youtube' THEN 'https://www.youtube.com/@' || v.handle
+                    ELSE 'https://www.instagram.com/' || v.handle || '/'
                 END,
                 'is_verified', CASE
-                    WHEN jsonb_typeof(c.creator -> 'verified') = 'boolean' THEN c.creator -> 'verified' ELSE 'false'
+                    WHEN jsonb_typeof(v.creator -> 'verified') = 'boolean' THEN v.creator -> 'verified' ELSE 'false'
                 END,
                 'is_private', CASE
-                    WHEN jsonb_typeof(c.creator -> 'private') = 'boolean' THEN c.creator -> 'private' ELSE 'false'
+                    WHEN jsonb_typeof(v.creator -> 'private') = 'boolean' THEN v.creator -> 'private' ELSE 'false'
                 END,
-                'bio', coalesce(c.creator ->> 'bio', ''),
+                'bio', coalesce(v.creator ->> 'bio', entry ->> 'bio', ''),
                 'emails', CASE
-                    WHEN jsonb_typeof(c.creator -> 'emails') = 'array' THEN c.creator -> 'emails' ELSE '[]'::jsonb
+                    WHEN jsonb_typeof(v.creator -> 'emails') = 'array' THEN v.creator -> 'emails'
+                    WHEN jsonb_typeof(entry -> 'emails') = 'array' THEN entry -> 'emails'
+                    ELSE '[]'::jsonb
                 END,
-                'followerCount', c.creator -> 'followers'
+                'followerCount', v.followers
             )
-        END
+        END || entry || jsonb_build_object(
+            'creator', jsonb_build_object(
+                'name', v.name,
+                'uniqueId', nullif(v.handle, ''),
+                'profilePicUrl', v.avatar,
+                'followers', v.followers
+            ) || v.creator
+        )
     END
     FROM (
         SELECT
-            CASE
-                WHEN jsonb_typeof(entry -> 'creator') = 'object' THEN entry -> 'creator' ELSE '{}'::jsonb
-            END AS creator,
-            coalesce(entry #>> '{creator,handle}', '') AS handle
-    ) AS c
+            c.creator,
+            coalesce(entry ->> 'platform', job_platform) AS platform,
+            ltrim(
+                coalesce(
+                    nullif(c.creator ->> 'handle', ''),
+                    nullif(c.creator ->> 'uniqueId', ''),
+                    nullif(entry ->> 'handle', ''),
+                    nullif(entry ->> 'username', ''),
+                    ''
+                ),
+                '@'
+            ) AS handle,
+            coalesce(c.creator -> 'name', entry -> 'full_name', entry -> 'name') AS name,
+            coalesce(
+                c.creator -> 'avatarUrl',
+                c.creator -> 'profilePicUrl',
+                entry -> 'profile_pic_url',
+                entry -> 'profilePicUrl',
+                entry -> 'thumbnail'
+            ) AS avatar,
+            coalesce(
+                c.creator -> 'followers', entry -> 'followerCount', entry -> 'followers_count', entry -> 'followers'
+            ) AS followers
+        FROM (
+            SELECT
+                CASE
+                    WHEN jsonb_typeof(entry -> 'creator') = 'object' THEN entry -> 'creator' ELSE '{}'::jsonb
+                END AS creator
+        ) AS c
+    ) AS v
 $_$;
 
 --
--- Name: FUNCTION api_polled_creator(entry jsonb, is_similar boolean, entry_id text); Type: COMMENT; Schema: public; Owner: -
+-- Name: FUNCTION api_polled_creator(entry jsonb, job_platform text, is_similar boolean, entry_id text); Type: COMMENT; Schema: public; Owner: -
 --
 
-COMMENT ON FUNCTION public.api_polled_creator(entry jsonb, is_similar boolean, entry_id text) IS 'A stored creator entry with the fields the old frontend reads (CONTRACT.md, "Compatibility with the old frontend").';
+COMMENT ON FUNCTION public.api_polled_creator(entry jsonb, job_platform text, is_similar boolean, entry_id text) IS 'A stored creator entry with the fields the old frontend reads (CONTRACT.md, "Compatibility with the old frontend").';
 
 --
 -- Name: user_profiles; Type: TABLE; Schema: public; Owner: -

@@ -4,7 +4,7 @@
 SET LOCAL lock_timeout = '10s';
 SET LOCAL statement_timeout = '5min';
 
-DROP FUNCTION api_polled_creator(jsonb, boolean, text);
+DROP FUNCTION api_polled_creator(jsonb, text, boolean, text);
 DROP FUNCTION api_aggregations(bigint, bigint);
 
 CREATE OR REPLACE FUNCTION api_config_entry(e system_configurations) RETURNS json

@@ -332,7 +332,7 @@ CROSS JOIN
         SELECT
             coalesce(
                 json_agg(
-                    api_polled_creator(e.entry, j.target_username IS NOT NULL, r.page || '.' || e.position)
+                    api_polled_creator(e.entry, j.platform, j.target_username IS NOT NULL, r.page || '.' || e.position)
                     ORDER BY r.page, e.position
                 ),
                 '[]'

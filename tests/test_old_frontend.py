@@ -667,7 +667,47 @@ async def test_the_openapi_document_describes_the_added_routes(client: Client) -
             {"profileUrl": "https://www.instagram.com/nike/", "is_private": True, "emails": []},
         ),
         ({"creator": {"handle": ""}, "platform": "TikTok"}, {"profileUrl": None, "username": "", "id": "0.1"}),
-        ({"platform": "TikTok"}, {"creator": {"uniqueId": None, "profilePicUrl": None}, "username": ""}),
+        (
+            {"platform": "TikTok"},
+            {"creator": {"name": None, "uniqueId": None, "profilePicUrl": None, "followers": None}, "username": ""},
+        ),
+        (  # adopted from the old system: a TikTok similar entry, flat only; what it has stays
+            {
+                "id": "69",
+                "username": "nike",
+                "full_name": "Nike",
+                "profile_pic_url": "https://p16.tiktokcdn.com/n.jpg",
+                "is_verified": True,
+                "followerCount": 5,
+                "emails": ["a@nike.example"],
+                "platform": "TikTok",
+            },
+            {
+                "id": "69",
+                "username": "nike",
+                "is_verified": True,
+                "profileUrl": "https://www.tiktok.com/@nike",
+                "emails": ["a@nike.example"],
+                "bio": "",
+                "creator": {
+                    "name": "Nike",
+                    "uniqueId": "nike",
+                    "profilePicUrl": "https://p16.tiktokcdn.com/n.jpg",
+                    "followers": 5,
+                },
+            },
+        ),
+        (  # adopted: an old Instagram keyword entry keys its creator by creator.uniqueId
+            {
+                "creator": {"name": "Ann", "uniqueId": "ann.b", "avatarUrl": "https://x.cdninstagram.com/a.jpg"},
+                "platform": "Instagram",
+            },
+            {
+                "username": "ann.b",
+                "profile_pic_url": "https://x.cdninstagram.com/a.jpg",
+                "profileUrl": "https://www.instagram.com/ann.b/",
+            },
+        ),
     ],
 )
 async def test_polled_creator_shapes(pool: asyncpg.Pool, entry: dict[str, Any], expected: dict[str, Any]) -> None:
@@ -679,5 +719,5 @@ async def test_polled_creator_shapes(pool: asyncpg.Pool, entry: dict[str, Any], 
     async with pool.acquire() as conn:
         assert json.loads(await fixtures.polled_creator(conn, entry=[1], is_similar=True)) == [1]
         keyword = json.loads(await fixtures.polled_creator(conn, entry=entry, is_similar=False))
-    assert "username" not in keyword
+    assert set(keyword) - {"creator"} == set(entry) - {"creator"}  # a keyword entry gets no flat fields
     assert set(keyword["creator"]) >= {"uniqueId", "profilePicUrl"}

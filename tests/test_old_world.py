@@ -270,6 +270,45 @@ async def test_creators_of_every_old_shape_are_listed(
     assert msgspec.json.decode(detail.content, type=JobDetail).id
 
 
+async def test_the_old_frontend_polls_old_similar_searches_as_before(old_client: AsyncTestClient[Any]) -> None:
+    """The old frontend's similar results page (similar-search/search-results.jsx:270-350) reads the
+    flat fields the old worker stored: the polling route gives them back as stored, completed."""
+    tiktok = (
+        await old_client.get(
+            "/api/scraping/tiktok-similar", params={"jobId": "b0000000-0000-4000-8000-000000000005"}, headers=auth(ANA)
+        )
+    ).json()
+    creators = tiktok["results"][0]["creators"]
+    assert len(creators) == 12
+    first = creators[0]
+    assert (first["id"], first["username"], first["followerCount"], first["profileUrl"]) == (
+        "7001",
+        "glow_alike_1",
+        1000,
+        "https://www.tiktok.com/@glow_alike_1",
+    )
+    assert first["creator"] == {
+        "name": "Glow Alike 1",
+        "uniqueId": "glow_alike_1",
+        "profilePicUrl": "https://p16-sign.tiktokcdn.com/alike1.jpeg",
+        "followers": 1000,
+    }
+    # YouTube similar entries have no platform and no profile_pic_url: the job's platform and the thumbnail.
+    youtube = (
+        await old_client.get(
+            "/api/scraping/youtube-similar", params={"jobId": "b0000000-0000-4000-8000-000000000007"}, headers=auth(BO)
+        )
+    ).json()
+    channel = youtube["results"][0]["creators"][0]
+    assert (channel["name"], channel["handle"], channel["profile_pic_url"], channel["profileUrl"]) == (
+        "Tile Channel 1",
+        "@tilechannel1",
+        "https://yt3.ggpht.com/t1.jpg",
+        "https://www.youtube.com/@tilechannel1",
+    )
+    assert (channel["is_verified"], channel["is_private"]) == (False, False)
+
+
 async def test_flat_creators_are_filtered_by_their_own_fields(old_client: AsyncTestClient[Any]) -> None:
     url = "/api/jobs/b0000000-0000-4000-8000-000000000005/creators"
     with_email = (await old_client.get(url, params={"hasEmail": "true"}, headers=auth(ANA))).json()["creators"]
@@ -313,9 +352,13 @@ async def test_old_profiles_and_email_statuses_read_as_before(old_client: AsyncT
 async def test_the_admin_sees_the_old_settings(old_client: AsyncTestClient[Any]) -> None:
     response = await old_client.get("/api/admin/config", headers=auth("user_admin", admin=True))
     assert response.status_code == 200, response.text
-    entries = {(entry["category"], entry["key"]): entry for entry in response.json()["configs"]}
+    listing = response.json()
+    entries = {
+        (entry["category"], entry["key"]): entry for group in listing["configurations"].values() for entry in group
+    }
+    assert listing["totalCount"] == len(entries)
     assert entries[("api_limits", "max_api_calls_for_testing")]["value"] == "5"
-    assert entries[("qstash_delays", "realtime_delay")]["isHotReloadable"] is False
+    assert entries[("qstash_delays", "realtime_delay")]["isHotReloadable"] == "false"  # as the old page compares it
     assert entries[("timeouts", "standard_job_timeout")]["value"] == "60m"
     assert ("email", "maxRetries") not in entries
 

@@ -357,5 +357,5 @@ SET
 WHERE id = :job_id;
 
 -- name: polled_creator(entry, is_similar)$
--- One creator entry as the polling route shapes it (api_polled_creator, migration 0020).
-SELECT api_polled_creator(:entry::jsonb, :is_similar, '0.1')::text;
+-- One creator entry of a YouTube job as the polling route shapes it (api_polled_creator, migration 0020).
+SELECT api_polled_creator(:entry::jsonb, 'YouTube', :is_similar, '0.1')::text;
