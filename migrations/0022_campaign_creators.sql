@@ -13,7 +13,7 @@
 -- description with the 'simple' configuration: scraped text comes in every
 -- language, and names must not be stemmed, so words match as written, ignoring
 -- case.
--- depends: 0018_job_profiles
+-- depends: 0020_old_frontend_shapes
 
 -- Fail fast instead of queueing behind long transactions on a busy database.
 SET LOCAL lock_timeout = '10s';
