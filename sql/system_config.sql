@@ -11,12 +11,18 @@ FROM system_configurations
 WHERE category = :category AND key = :key;
 
 -- name: list_config_entries()$
--- Every stored entry as the admin page reads them, as JSON text:
--- {"configurations": {category: [entry, ...]}, "categories": [...], "totalCount": n},
+-- Every stored entry, as JSON text, in both shapes clients read: the flat
+-- list {"configs": [entry, ...]} and the old admin page's
+-- {"configurations": {category: [entry, ...]}, "categories": [...], "totalCount": n};
 -- categories and keys in order.
+-- Index: system_configurations_category_key_key.
 -- not null
 SELECT
     json_build_object(
+        'configs', (
+            SELECT coalesce(json_agg(api_config_entry(e) ORDER BY e.category, e.key), '[]')
+            FROM system_configurations AS e
+        ),
         'configurations', coalesce(json_object_agg(grouped.category, grouped.entries ORDER BY grouped.category), '{}'),
         'categories', coalesce(json_agg(grouped.category ORDER BY grouped.category), '[]'),
         'totalCount', coalesce(sum(grouped.entry_count), 0)

@@ -49,6 +49,8 @@ async def test_put_list_and_delete_an_entry(client: Client, admin_auth: dict[str
     assert [(e.key, e.value) for e in listed.configurations[category] if e.key == key] == [(key, "2m")]
     assert listed.total_count == sum(map(len, listed.configurations.values()))
     assert listed.categories == sorted(listed.configurations)
+    # The flat list of the routes' contract holds the same entries, by category and key.
+    assert listed.configs == [e for c in listed.categories for e in listed.configurations[c]]
 
     deleted = await client.delete(url, headers=admin_auth)
     assert deleted.status_code == 200

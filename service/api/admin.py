@@ -66,6 +66,7 @@ class ConfigEntry(Shape):
 
 
 class ConfigListing(Shape):
+    configs: list[ConfigEntry]
     configurations: dict[str, list[ConfigEntry]]
     categories: list[str]
     total_count: int
