@@ -2,8 +2,9 @@
 
     python -m bench.worker_throughput [--jobs 500] [--concurrency 1 4 8]
 
-Starts a throw-away embedded PostgreSQL (or uses DATABASE_URL), creates the
-jobs with the service's own queries (100 creators each: five steps of 20),
+Starts a throw-away embedded PostgreSQL (or uses DATABASE_URL), lifts the
+simulated provider's call limits (system configuration), creates the jobs
+with the service's own queries (100 creators each: five steps of 20),
 runs one Worker until every job has completed, and prints jobs/s and steps/s
 for each concurrency. Each run gets fresh jobs; the embedded database is
 deleted at the end.
@@ -65,9 +66,25 @@ async def wait_until_idle(pool: asyncpg.Pool, stop: asyncio.Event) -> None:
         await asyncio.sleep(0.05)
 
 
+async def lift_provider_limits(pool: asyncpg.Pool) -> None:
+    """This measures the worker, not the simulated provider's configured limits: lift them."""
+    async with pool.acquire() as conn:
+        for key in ("simulated_max_concurrent_calls", "simulated_max_calls_per_second"):
+            await queries.upsert_config_entry(
+                conn,
+                category="provider_limits",
+                key=key,
+                value="1000000",
+                value_type="number",
+                description=None,
+                is_hot_reloadable=None,
+            )
+
+
 async def measure(dsn: str, settings: Settings, jobs: int, concurrency: int) -> tuple[float, float]:
     pool = await create_pool(dsn, settings)
     try:
+        await lift_provider_limits(pool)
         await create_jobs(pool, jobs)
         stop = asyncio.Event()
         worker = Worker(pool, SystemConfig(pool), settings, concurrency=concurrency, provider=SimulatedProvider())

@@ -17,7 +17,7 @@ from service.auth import TokenVerifier, resolve_jwt_secret
 from service.logging_setup import configure_logging
 from service.metrics import metrics_shared_by
 from service.migrations import MigrationError
-from service.settings import Settings, SettingsError, load_settings
+from service.settings import MAX_WORKER_CONCURRENCY, Settings, SettingsError, load_settings
 
 log = logging.getLogger("service")
 
@@ -142,8 +142,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "migrate":
             migrate(settings, args.rollback)
         elif args.command == "worker":
-            if args.concurrency is not None and not 1 <= args.concurrency <= 64:
-                print("error: --concurrency must be between 1 and 64", file=sys.stderr)
+            if args.concurrency is not None and not 1 <= args.concurrency <= MAX_WORKER_CONCURRENCY:
+                print(f"error: --concurrency must be between 1 and {MAX_WORKER_CONCURRENCY}", file=sys.stderr)
                 return 2
             work(settings, args.concurrency)
         elif args.command == "token":

@@ -25,6 +25,8 @@ DEFAULT_IMAGE_HOSTS = ",".join(
     )
 )
 
+MAX_WORKER_CONCURRENCY = 256
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 DEFAULT_ACQUIRE_TIMEOUT_SECONDS = 5.0
 
@@ -86,8 +88,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_processes: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # `python main.py` also runs a background worker in the API process unless this is false.
     run_worker: bool = True
-    # Jobs one worker process advances at the same time (`python main.py worker --concurrency N`).
-    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=64)] = 4
+    # Provider calls one worker process makes at the same time (`python main.py worker
+    # --concurrency N`). A slot waiting for the provider holds no database connection.
+    worker_concurrency: Annotated[int, msgspec.Meta(ge=1, le=MAX_WORKER_CONCURRENCY)] = 32
 
     provider: Literal["simulated", "scrapecreators"] = "simulated"
     simulated_latency_ms: Annotated[float, msgspec.Meta(ge=0)] = 300.0

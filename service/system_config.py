@@ -94,9 +94,12 @@ class Setting(NamedTuple):
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("api_limits", "max_api_calls_tiktok", "number", "5", "Provider calls one TikTok job may make"),
-    Setting("api_limits", "max_api_calls_instagram", "number", "5", "Provider calls one Instagram job may make"),
-    Setting("api_limits", "max_api_calls_youtube", "number", "5", "Provider calls one YouTube job may make"),
+    # Every call counts, retried and profile calls included: with ScrapeCreators a
+    # default search (1,000 creators, about 20 a page, one profile call each)
+    # needs about 1,050; the budget leaves room for retries.
+    Setting("api_limits", "max_api_calls_tiktok", "number", "1200", "Provider calls one TikTok job may make"),
+    Setting("api_limits", "max_api_calls_instagram", "number", "1200", "Provider calls one Instagram job may make"),
+    Setting("api_limits", "max_api_calls_youtube", "number", "1200", "Provider calls one YouTube job may make"),
     Setting("api_limits", "max_active_jobs_per_user", "number", "10", "Unfinished jobs one user may have at once"),
     Setting("api_limits", "max_jobs_per_minute", "number", "30", "Jobs one user may start in any minute"),
     Setting(
@@ -107,6 +110,29 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("worker", "max_step_attempts", "number", "4", "Provider calls tried for one page before a job fails"),
     Setting("worker", "retry_base_delay", "duration", "2s", "Wait after a failed provider call; doubles each time"),
     Setting("worker", "retry_max_delay", "duration", "1m", "Longest wait between provider retries"),
+    Setting("worker", "max_parallel_jobs_per_user", "number", "8", "Jobs of one user advanced at once (all workers)"),
+    # Bounds on calls to each provider over all worker processes, enforced in
+    # PostgreSQL (README, "Sizing workers and provider limits").
+    Setting(
+        "provider_limits", "simulated_max_concurrent_calls", "number", "64", "Calls to the simulated provider at once"
+    ),
+    Setting(
+        "provider_limits", "simulated_max_calls_per_second", "number", "200", "Calls started per second (simulated)"
+    ),
+    Setting(
+        "provider_limits",
+        "scrapecreators_max_concurrent_calls",
+        "number",
+        "32",
+        "Calls to ScrapeCreators at once (set to your plan's limit)",
+    ),
+    Setting(
+        "provider_limits",
+        "scrapecreators_max_calls_per_second",
+        "number",
+        "50",
+        "Calls to ScrapeCreators started per second (set to your plan's limit)",
+    ),
     Setting("email", "max_attempts", "number", "5", "Delivery attempts before an email is marked failed"),
     Setting("email", "retry_base_delay", "duration", "30s", "Wait after the first failed attempt; doubles each time"),
     Setting("email", "retry_max_delay", "duration", "1h", "Longest wait between two attempts"),

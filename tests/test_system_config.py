@@ -49,7 +49,7 @@ def test_unparsable_values(value_type: str, text: str) -> None:
 def test_every_default_parses() -> None:
     for setting in DEFAULTS.values():
         parse_value(setting.value_type, setting.default)
-    assert DEFAULTS[("api_limits", "max_api_calls_tiktok")].default == "5"
+    assert DEFAULTS[("api_limits", "max_api_calls_tiktok")].default == "1200"
     assert DEFAULTS[("timeouts", "standard_job_timeout")].default == "30m"
 
 
@@ -77,7 +77,7 @@ async def store(pool: asyncpg.Pool, category: str, key: str, value: str, value_t
 
 async def test_defaults_apply_until_a_value_is_stored(first_pool: asyncpg.Pool) -> None:
     config = SystemConfig(first_pool, clock=ManualClock())
-    assert await config.number("api_limits", "max_api_calls_youtube") == 5
+    assert await config.number("api_limits", "max_api_calls_youtube") == 1200
     assert await config.duration("timeouts", "standard_job_timeout") == timedelta(minutes=30)
     with pytest.raises(KeyError):
         await config.get("api_limits", "never_declared")
@@ -88,11 +88,11 @@ async def test_a_hot_reloadable_change_reaches_another_process_within_the_ttl(
 ) -> None:
     clock = ManualClock()
     other_process = SystemConfig(second_pool, clock=clock)
-    assert await other_process.number("api_limits", "max_api_calls_instagram") == 5
+    assert await other_process.number("api_limits", "max_api_calls_instagram") == 1200
 
     await store(first_pool, "api_limits", "max_api_calls_instagram", "9", "number")
     clock.now += 29
-    assert await other_process.number("api_limits", "max_api_calls_instagram") == 5, "still cached"
+    assert await other_process.number("api_limits", "max_api_calls_instagram") == 1200, "still cached"
     clock.now += 2
     assert await other_process.number("api_limits", "max_api_calls_instagram") == 9
 

@@ -62,14 +62,47 @@ async def db(module_database: str, worker_settings: Settings) -> AsyncIterator[a
 KEYWORDS = ["street style"]
 
 
-async def new_job(pool: asyncpg.Pool, *, target: int = 100, platform: Platform = "TikTok") -> str:
-    """A pending keyword job of a new user, created with the service's own queries."""
-    user_id = f"user_{uuid.uuid4().hex}"
+async def new_job(
+    pool: asyncpg.Pool,
+    *,
+    target: int = 100,
+    platform: Platform = "TikTok",
+    user_id: str | None = None,
+    keywords: list[str] | None = None,
+) -> str:
+    """A pending keyword job (of a new user unless `user_id` is given), created with the service's own queries."""
+    user_id = user_id or f"user_{uuid.uuid4().hex}"
     async with pool.acquire() as conn:
         campaign = msgspec.json.decode(
             await queries.create_campaign(conn, user_id=user_id, name="c", description=None, search_type="keyword")
         )
-    return await launch_job(pool, user_id, campaign["id"], keywords=KEYWORDS, platform=platform, target_results=target)
+    return await launch_job(
+        pool, user_id, campaign["id"], keywords=keywords or KEYWORDS, platform=platform, target_results=target
+    )
+
+
+async def claim_step(
+    pool: asyncpg.Pool,
+    worker_id: str,
+    *,
+    held_job_id: str | None = None,
+    lease_seconds: float = 30,
+    max_jobs_per_user: int = 100,
+    max_calls_in_flight: int = 100,
+) -> str | None:
+    """The id of the job a slot's claim takes."""
+    async with pool.acquire() as conn:
+        row = await queries.claim_next_step(
+            conn,
+            worker_id=worker_id,
+            held_job_id=held_job_id and uuid.UUID(held_job_id),
+            lease_seconds=lease_seconds,
+            provider="test-provider",
+            calls_per_second=1_000_000,
+            max_calls_in_flight=max_calls_in_flight,
+            max_jobs_per_user=max_jobs_per_user,
+        )
+    return None if row.id is None else str(row.id)
 
 
 async def job_of(pool: asyncpg.Pool, job_id: str) -> Job:
@@ -241,10 +274,8 @@ async def test_a_job_cancelled_mid_run_gets_nothing_more(db: asyncpg.Pool, worke
 async def test_jobs_past_their_time_limit_are_swept(db: asyncpg.Pool) -> None:
     waiting = await new_job(db)
     held = await new_job(db)
+    assert await claim_step(db, "a-worker-that-hangs", lease_seconds=600) == waiting  # oldest first
     async with db.acquire() as conn:
-        claimed = await queries.claim_next_job(conn, worker_id="a-worker-that-hangs", lease_seconds=600)
-        assert claimed is not None
-        assert str(claimed.id) == waiting  # oldest first
         await fixtures.expire_job(conn, job_id=waiting)
         await fixtures.expire_job(conn, job_id=held)
     assert await TimeoutSweep(db).step() is False
@@ -302,8 +333,8 @@ async def test_the_call_budget_ends_a_job(db: asyncpg.Pool, worker_settings: Set
         async with running_worker(db, worker_settings):
             job = await wait_for(db, job_id, finished)
     finally:
-        await set_config(db, "api_limits", "max_api_calls_youtube", "5", "number")
-    assert (job["status"], job["progress"], job["processedRuns"], job["processedResults"]) == ("completed", 100, 2, 40)
+        await set_config(db, "api_limits", "max_api_calls_youtube", "1200", "number")
+    assert (job["status"], job["progress"], job["processedRuns"], job["processedResults"]) == ("completed", 4, 2, 40)
     assert job["searchParams"] == {"stopReason": "budget_exhausted"}
 
 

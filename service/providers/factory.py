@@ -14,6 +14,8 @@ def provider_for(settings: Settings) -> Provider:
             base_url=settings.scrapecreators_base_url,
             api_key=settings.scrapecreators_api_key,
             timeout_seconds=settings.provider_timeout_seconds,
+            # One HTTP request per search: the worker retries, and charges every call to the job's budget.
+            http_retries=0,
         )
     return SimulatedProvider(
         latency_seconds=settings.simulated_latency_ms / 1000, failure_rate=settings.simulated_failure_rate

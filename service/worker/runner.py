@@ -27,7 +27,7 @@ from service.providers.factory import provider_for
 from service.settings import Settings
 from service.system_config import SystemConfig
 from service.worker.email_delivery import WelcomeEmailDelivery
-from service.worker.jobs import JobProcessor
+from service.worker.jobs import JobProcessor, StepClaimer
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,12 @@ class Worker:
             with self._listener.subscribe(NEW_JOB_CHANNEL) as wake:
                 yield wake
 
-    async def _job_slot(self, slot: int, provider: Provider, stop: asyncio.Event) -> None:
+    async def _job_slot(self, slot: int, provider: Provider, claimer: StepClaimer, stop: asyncio.Event) -> None:
         slot_id = f"{self.worker_id}/{slot}"
-        processor = JobProcessor(self._pool, self._config, provider, slot_id, stop)
+        processor = JobProcessor(self._pool, self._config, provider, claimer, slot_id, stop)
         with self._new_job_wakeups() as wake, log_context(worker_id=slot_id):
             await run_loop(processor, stop, self._config, wake)
+        await processor.give_back()
 
     async def run(self, stop: asyncio.Event) -> None:
         with log_context(worker_id=self.worker_id):
@@ -116,12 +117,14 @@ class Worker:
         provider = self._provider or provider_for(self._settings)
         directory = directory_for(self._settings)
         email = WelcomeEmailDelivery(self._pool, self._config, sender_for(self._settings), self._settings, directory)
+        # The provider's limits (system configuration) are per provider, over every worker process.
+        claimer = StepClaimer(self._pool, self._config, self._settings.provider, stop)
         log.info("worker %s started with %d job slot(s)", self.worker_id, self._concurrency)
         try:
             await asyncio.gather(
                 run_loop(email, stop, self._config),
                 run_loop(TimeoutSweep(self._pool), stop, self._config),
-                *(self._job_slot(slot, provider, stop) for slot in range(self._concurrency)),
+                *(self._job_slot(slot, provider, claimer, stop) for slot in range(self._concurrency)),
             )
         finally:
             if self._provider is None:
@@ -131,8 +134,13 @@ class Worker:
             log.info("worker %s stopped", self.worker_id)
 
 
-async def run_worker_process(settings: Settings, dsn: str, concurrency: int | None = None) -> None:
-    """`python main.py worker`: a worker with its own pool, stopped by SIGINT or SIGTERM."""
+async def run_worker_process(
+    settings: Settings, dsn: str, concurrency: int | None = None, provider: Provider | None = None
+) -> None:
+    """`python main.py worker`: a worker with its own pool, stopped by SIGINT or SIGTERM.
+
+    `provider` replaces the one the settings name (the queue benchmark counts its calls).
+    """
     from service.database import configure_query_timing, create_pool
 
     configure_query_timing(settings)
@@ -149,6 +157,7 @@ async def run_worker_process(settings: Settings, dsn: str, concurrency: int | No
             settings,
             listener=listener,
             concurrency=concurrency,
+            provider=provider,
         )
         await asyncio.gather(listener.run(stop), worker.run(stop))
     finally:

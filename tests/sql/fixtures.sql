@@ -359,3 +359,28 @@ WHERE id = :job_id;
 -- name: polled_creator(entry, is_similar)$
 -- One creator entry of a YouTube job as the polling route shapes it (api_polled_creator, migration 0020).
 SELECT api_polled_creator(:entry::jsonb, 'YouTube', :is_similar, '0.1')::text;
+
+-- name: seconds_until_retry(job_id)$
+-- How long until a job may be claimed again (its retry time), in seconds.
+SELECT extract(EPOCH FROM next_attempt_at - now())::double precision FROM scraping_jobs
+WHERE id = :job_id;
+
+-- name: seconds_provider_paused(provider)$
+-- How long calls to a provider stay paused (a 429's Retry-After), in seconds.
+SELECT extract(EPOCH FROM paused_until - now())::double precision FROM provider_call_limits
+WHERE provider = :provider;
+
+-- name: let_time_pass(job_id, provider)!
+-- Pretend a job's retry time and its provider's pause have passed.
+WITH job AS (
+    UPDATE scraping_jobs SET next_attempt_at = now()
+    WHERE id = :job_id
+)
+
+UPDATE provider_call_limits SET paused_until = NULL
+WHERE provider = :provider;
+
+-- name: cancel_unfinished_jobs()!
+-- End every job still waiting or running (so a test's leftovers are not worked on by the next).
+UPDATE scraping_jobs SET status = 'cancelled', locked_by = NULL, locked_until = NULL
+WHERE status IN ('pending', 'processing');
