@@ -202,6 +202,7 @@ CREATE TABLE public.scraping_jobs (
     locked_until timestamp with time zone,
     attempts integer DEFAULT 0 NOT NULL,
     next_attempt_at timestamp with time zone,
+    step_claimed_at timestamp with time zone,
     CONSTRAINT scraping_jobs_attempts_check CHECK ((attempts >= 0)),
     CONSTRAINT scraping_jobs_check CHECK (((keywords IS NOT NULL) OR (target_username IS NOT NULL))),
     CONSTRAINT scraping_jobs_check1 CHECK (((locked_by IS NULL) = (locked_until IS NULL))),
@@ -326,6 +327,12 @@ COMMENT ON COLUMN public.scraping_jobs.attempts IS 'Failed provider calls in a r
 --
 
 COMMENT ON COLUMN public.scraping_jobs.next_attempt_at IS 'Retry backoff: the job is not claimed again before this time.';
+
+--
+-- Name: COLUMN scraping_jobs.step_claimed_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.scraping_jobs.step_claimed_at IS 'When a worker last claimed a step (one provider call) of this job; NULL before the first. Orders the fair claim.';
 
 --
 -- Name: api_job(public.scraping_jobs); Type: FUNCTION; Schema: public; Owner: -
@@ -699,6 +706,137 @@ $$;
 --
 
 COMMENT ON FUNCTION public.campaign_sightings(rows public.found_creators[]) IS 'The campaign_creators columns of the given found_creators rows, the most recently stored sighting per creator.';
+
+--
+-- Name: claim_job_step(text, uuid, double precision, text, double precision, integer, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.claim_job_step(p_worker_id text, p_held_job_id uuid, p_lease_seconds double precision, p_provider text, p_calls_per_second double precision, p_max_calls_in_flight integer, p_max_jobs_per_user integer) RETURNS TABLE(wait_seconds double precision, id uuid, platform text, keywords jsonb, target_username text, region text, target_results integer, cursor integer, provider_cursor text, processed_runs integer, processed_results integer, attempts integer, search_params jsonb)
+    LANGUAGE plpgsql
+    AS $$
+#variable_conflict use_column
+BEGIN
+INSERT INTO provider_call_limits AS l (provider, tokens, refilled_at)
+VALUES (p_provider, 1, clock_timestamp())
+ON CONFLICT (provider) DO UPDATE
+    SET
+        tokens = least(
+            1,
+            l.tokens + extract(EPOCH FROM clock_timestamp() - l.refilled_at)::double precision * p_calls_per_second
+        ),
+        refilled_at = clock_timestamp();
+
+RETURN QUERY
+WITH turn AS (
+    SELECT
+        greatest(
+            0,
+            (1 - tokens) / p_calls_per_second,
+            extract(EPOCH FROM paused_until - clock_timestamp())::double precision
+        ) AS wait_seconds
+    FROM provider_call_limits
+    WHERE provider = p_provider
+),
+
+unfinished AS (
+    SELECT
+        user_id,
+        step_claimed_at,
+        coalesce(locked_until > now() AND locked_by <> p_worker_id, FALSE) AS held_elsewhere
+    FROM scraping_jobs
+    WHERE status IN ('pending', 'processing')
+),
+
+users AS (
+    SELECT
+        user_id,
+        max(step_claimed_at) AS served_at
+    FROM unfinished
+    GROUP BY user_id
+    HAVING count(*) FILTER (WHERE held_elsewhere) < p_max_jobs_per_user
+),
+
+chosen AS (
+    SELECT
+        j.id,
+        j.status AS previous_status
+    FROM scraping_jobs AS j
+    INNER JOIN users AS u ON j.user_id = u.user_id
+    WHERE
+        (SELECT t.wait_seconds FROM turn AS t) <= 0
+        AND (SELECT count(*) FILTER (WHERE held_elsewhere) FROM unfinished) < p_max_calls_in_flight
+        AND j.status IN ('pending', 'processing')
+        AND (j.locked_until IS NULL OR j.locked_until < now() OR j.locked_by = p_worker_id)
+        AND (j.next_attempt_at IS NULL OR j.next_attempt_at <= now())
+        AND (j.timeout_at IS NULL OR j.timeout_at > now())
+    ORDER BY u.served_at ASC NULLS FIRST, coalesce(j.step_claimed_at, j.created_at) ASC, j.id ASC
+    LIMIT 1
+    FOR UPDATE OF j SKIP LOCKED
+),
+
+released AS (
+    UPDATE scraping_jobs AS j
+    SET locked_by = NULL, locked_until = NULL, updated_at = now()
+    WHERE
+        j.id = p_held_job_id
+        AND j.locked_by = p_worker_id
+        AND j.id NOT IN (SELECT c.id FROM chosen AS c)
+),
+
+claimed AS (
+    UPDATE scraping_jobs AS j
+    SET
+        status = 'processing',
+        started_at = coalesce(j.started_at, now()),
+        run_id = p_worker_id,
+        locked_by = p_worker_id,
+        locked_until = now() + make_interval(secs => p_lease_seconds),
+        step_claimed_at = clock_timestamp(),
+        updated_at = now()
+    FROM chosen AS c
+    WHERE j.id = c.id
+    RETURNING j.*, c.previous_status
+),
+
+spent AS (
+    UPDATE provider_call_limits
+    SET tokens = tokens - 1
+    WHERE provider = p_provider AND EXISTS (SELECT 1 FROM claimed)
+),
+
+-- A job that starts (pending to processing) is news for its event stream.
+notified AS (
+    SELECT pg_notify('job_progress', c.id::text)
+    FROM claimed AS c
+    WHERE c.previous_status = 'pending'
+)
+
+SELECT
+    t.wait_seconds,
+    c.id,
+    c.platform,
+    c.keywords,
+    c.target_username,
+    c.region,
+    c.target_results,
+    c.cursor,
+    c.provider_cursor,
+    c.processed_runs,
+    c.processed_results,
+    c.attempts,
+    c.search_params
+FROM turn AS t
+LEFT JOIN claimed AS c ON TRUE
+-- Always true: a CTE that only reads runs when referenced, and this sends the notification.
+WHERE (SELECT count(*) FROM notified) >= 0;
+END;
+$$;
+
+--
+-- Name: FUNCTION claim_job_step(p_worker_id text, p_held_job_id uuid, p_lease_seconds double precision, p_provider text, p_calls_per_second double precision, p_max_calls_in_flight integer, p_max_jobs_per_user integer); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.claim_job_step(p_worker_id text, p_held_job_id uuid, p_lease_seconds double precision, p_provider text, p_calls_per_second double precision, p_max_calls_in_flight integer, p_max_jobs_per_user integer) IS 'Claims the next step of the job queue fairly for a worker slot (sql/job_queue.sql, claim_next_step).';
 
 --
 -- Name: collect_found_creators(); Type: FUNCTION; Schema: public; Owner: -
@@ -1218,6 +1356,43 @@ ALTER TABLE public.legacy_quarantine ALTER COLUMN id ADD GENERATED ALWAYS AS IDE
 );
 
 --
+-- Name: provider_call_limits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.provider_call_limits (
+    provider text NOT NULL,
+    tokens double precision NOT NULL,
+    refilled_at timestamp with time zone NOT NULL,
+    paused_until timestamp with time zone,
+    CONSTRAINT provider_call_limits_provider_check CHECK (((char_length(provider) >= 1) AND (char_length(provider) <= 50))),
+    CONSTRAINT provider_call_limits_tokens_check CHECK ((tokens <= (1)::double precision))
+);
+
+--
+-- Name: TABLE provider_call_limits; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON TABLE public.provider_call_limits IS 'One row per scraping provider, locked by every step claim: serialises claims across worker processes.';
+
+--
+-- Name: COLUMN provider_call_limits.tokens; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provider_call_limits.tokens IS 'Call-rate bucket: a call needs one token; tokens refill at the configured calls per second, up to one.';
+
+--
+-- Name: COLUMN provider_call_limits.refilled_at; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provider_call_limits.refilled_at IS 'When tokens was last brought up to date.';
+
+--
+-- Name: COLUMN provider_call_limits.paused_until; Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON COLUMN public.provider_call_limits.paused_until IS 'No call to this provider starts before this time (set from a 429 answer''s Retry-After).';
+
+--
 -- Name: scraping_job_profiles; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -1361,6 +1536,13 @@ ALTER TABLE ONLY public.legacy_job_values
 
 ALTER TABLE ONLY public.legacy_quarantine
     ADD CONSTRAINT legacy_quarantine_pkey PRIMARY KEY (id);
+
+--
+-- Name: provider_call_limits provider_call_limits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.provider_call_limits
+    ADD CONSTRAINT provider_call_limits_pkey PRIMARY KEY (provider);
 
 --
 -- Name: scraping_job_profiles scraping_job_profiles_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -1509,6 +1691,12 @@ CREATE INDEX scraping_jobs_finished_created_idx ON public.scraping_jobs USING bt
 --
 
 CREATE INDEX scraping_jobs_keywords_gin ON public.scraping_jobs USING gin (user_id, ((lower((keywords)::text))::jsonb));
+
+--
+-- Name: scraping_jobs_queue_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX scraping_jobs_queue_user_idx ON public.scraping_jobs USING btree (user_id, created_at) INCLUDE (step_claimed_at, locked_by, locked_until, next_attempt_at, timeout_at) WHERE (status = ANY (ARRAY['pending'::text, 'processing'::text]));
 
 --
 -- Name: scraping_jobs_unfinished_idx; Type: INDEX; Schema: public; Owner: -

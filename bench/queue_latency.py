@@ -48,9 +48,10 @@ import psutil
 from bench.dataset import dataset
 from service.database import create_pool, queries
 from service.embedded import embedded_database
+from service.enumerations import Platform
 from service.migrations import apply_pending
 from service.paths import PROJECT_ROOT
-from service.providers.base import Page, Provider, SearchSpec
+from service.providers.base import Page, Profile, ProfileRef, Provider, SearchSpec
 from service.providers.factory import provider_for
 from service.settings import Settings, load_settings
 from service.system_config import DEFAULTS
@@ -69,6 +70,10 @@ class CountingProvider:
     async def search(self, spec: SearchSpec, cursor: str | None) -> Page:
         self.calls[f"{' '.join(spec.keywords or [])}|{cursor}"] += 1
         return await self._inner.search(spec, cursor)
+
+    async def profile(self, platform: Platform, ref: ProfileRef) -> Profile:
+        self.calls[f"profile {platform} {ref.key}"] += 1
+        return await self._inner.profile(platform, ref)
 
     async def close(self) -> None:
         await self._inner.close()
@@ -114,6 +119,7 @@ async def create_searches(pool: asyncpg.Pool, user_id: str, label: str, count: i
                 target_username=None,
                 region="US",
                 target_results=DEFAULT_TARGET,
+                search_params=None,
                 timeout_seconds=3600,
                 max_active_jobs=1_000_000,
                 max_jobs_per_minute=1_000_000,

@@ -95,7 +95,7 @@ async def claim_step(
         row = await queries.claim_next_step(
             conn,
             worker_id=worker_id,
-            held_job_id=held_job_id and uuid.UUID(held_job_id),
+            held_job_id=None if held_job_id is None else uuid.UUID(held_job_id),
             lease_seconds=lease_seconds,
             provider="test-provider",
             calls_per_second=1_000_000,
