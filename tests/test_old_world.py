@@ -48,7 +48,7 @@ TABLES = (
 )
 # Columns adoption adds; everything else the old rows had must come through.
 NEW_COLUMNS = {
-    "scraping_jobs": {"provider_cursor", "locked_by", "locked_until", "attempts", "next_attempt_at"},
+    "scraping_jobs": {"provider_cursor", "locked_by", "locked_until", "attempts", "next_attempt_at", "step_claimed_at"},
     "scraping_results": {"page"},
 }
 # Job values adoption normalises (their originals are in legacy_job_values).
