@@ -102,7 +102,9 @@ def start_workers(dsn: str, count: int, latency_ms: int, out: Path) -> list[subp
     ]
 
 
-async def create_searches(pool: asyncpg.Pool, user_id: str, label: str, count: int) -> None:
+async def create_searches(
+    pool: asyncpg.Pool, user_id: str, label: str, count: int, target: int = DEFAULT_TARGET
+) -> None:
     """`count` searches of a user, whose keywords (`label` search n) are the same in every run."""
     async with pool.acquire() as conn:
         campaign = msgspec.json.decode(
@@ -118,7 +120,7 @@ async def create_searches(pool: asyncpg.Pool, user_id: str, label: str, count: i
                 keywords=[f"{label} search {n}"],
                 target_username=None,
                 region="US",
-                target_results=DEFAULT_TARGET,
+                target_results=target,
                 search_params=None,
                 timeout_seconds=3600,
                 max_active_jobs=1_000_000,

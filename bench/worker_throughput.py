@@ -22,6 +22,7 @@ from pathlib import Path
 import asyncpg
 import msgspec
 
+from bench.queue_latency import create_searches
 from service.database import create_pool, queries
 from service.embedded import embedded_database
 from service.migrations import apply_pending
@@ -34,27 +35,7 @@ TARGET = 100
 
 
 async def create_jobs(pool: asyncpg.Pool, count: int) -> None:
-    user_id = f"bench_{uuid.uuid4().hex}"
-    async with pool.acquire() as conn:
-        campaign = msgspec.json.decode(
-            await queries.create_campaign(conn, user_id=user_id, name="bench", description=None, search_type="keyword")
-        )
-        for i in range(count):
-            await queries.create_job(
-                conn,
-                user_id=user_id,
-                campaign_id=campaign["id"],
-                search_type="keyword",
-                platform="TikTok",
-                keywords=[f"bench {i}"],
-                target_username=None,
-                region="US",
-                target_results=TARGET,
-                search_params=None,
-                timeout_seconds=3600,
-                max_active_jobs=1_000_000,
-                max_jobs_per_minute=1_000_000,
-            )
+    await create_searches(pool, f"bench_{uuid.uuid4().hex}", "bench", count, target=TARGET)
 
 
 async def wait_until_idle(pool: asyncpg.Pool, stop: asyncio.Event) -> None:

@@ -18,6 +18,7 @@ from service.database import create_pool
 from service.embedded import embedded_database
 from service.migrations import apply_pending
 from service.settings import Settings
+from tests.factories import fixtures
 
 SECRET = "test-secret-" + "x" * 40
 FRONTEND_ORIGIN = "http://localhost:3000"  # the old frontend's origin in tests (ALLOWED_ORIGINS)
@@ -139,3 +140,28 @@ async def module_database(postgres_dsn: str) -> AsyncIterator[str]:
 @pytest.fixture
 def admin_auth(auth_for: TokenFactory) -> dict[str, str]:
     return auth_for(f"admin_{uuid.uuid4().hex}", admin=True)
+
+
+@pytest.fixture(scope="module")
+def worker_settings(module_database: str) -> Settings:
+    """Settings for a worker against the module's own database (simulated provider, no latency)."""
+    return Settings(
+        database_url=module_database,
+        auth_jwt_secret="w" * 40,
+        run_worker=False,
+        access_log=False,
+        simulated_latency_ms=0,
+    )
+
+
+@pytest.fixture(scope="module")
+async def worker_db(module_database: str, worker_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
+    """The module database's pool, with a worker's timings shortened for tests."""
+    db_pool = await create_pool(module_database, worker_settings)
+    async with db_pool.acquire() as conn:
+        for key, value in (("poll_interval", "50ms"), ("retry_base_delay", "0s"), ("lease_duration", "2s")):
+            await fixtures.store_raw_config(
+                conn, category="worker", key=key, value=value, value_type="duration", is_hot_reloadable=True
+            )
+    yield db_pool
+    await db_pool.close()

@@ -43,24 +43,8 @@ SEARCH_PATH = "/v1/tiktok/search/keyword"
 
 
 @pytest.fixture(scope="module")
-def worker_settings(module_database: str) -> Settings:
-    return Settings(
-        database_url=module_database,
-        auth_jwt_secret="q" * 40,
-        run_worker=False,
-        access_log=False,
-        simulated_latency_ms=0,
-    )
-
-
-@pytest.fixture(scope="module")
-async def db(module_database: str, worker_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    db_pool = await create_pool(module_database, worker_settings)
-    await set_config(db_pool, "worker", "poll_interval", "50ms")
-    await set_config(db_pool, "worker", "retry_base_delay", "0s")
-    await set_config(db_pool, "worker", "lease_duration", "2s")
-    yield db_pool
-    await db_pool.close()
+def db(worker_db: asyncpg.Pool) -> asyncpg.Pool:
+    return worker_db
 
 
 @pytest.fixture(autouse=True)

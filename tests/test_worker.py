@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from service.app import create_app
 from service.auth import TokenVerifier
-from service.database import create_pool, queries
+from service.database import queries
 from service.enumerations import Platform
 from service.providers.base import Page, ProviderError, SearchSpec
 from service.providers.simulated import PLATFORMS, SimulatedProvider, total_results
@@ -29,17 +29,6 @@ from tests.processes import worker_process
 Job = dict[str, Any]
 
 
-@pytest.fixture(scope="module")
-def worker_settings(module_database: str) -> Settings:
-    return Settings(
-        database_url=module_database,
-        auth_jwt_secret="w" * 40,
-        run_worker=False,
-        access_log=False,
-        simulated_latency_ms=0,
-    )
-
-
 async def set_config(pool: asyncpg.Pool, category: str, key: str, value: str, value_type: str = "duration") -> None:
     async with pool.acquire() as conn:
         await fixtures.store_raw_config(
@@ -48,13 +37,8 @@ async def set_config(pool: asyncpg.Pool, category: str, key: str, value: str, va
 
 
 @pytest.fixture(scope="module")
-async def db(module_database: str, worker_settings: Settings) -> AsyncIterator[asyncpg.Pool]:
-    db_pool = await create_pool(module_database, worker_settings)
-    await set_config(db_pool, "worker", "poll_interval", "50ms")
-    await set_config(db_pool, "worker", "retry_base_delay", "0s")
-    await set_config(db_pool, "worker", "lease_duration", "2s")
-    yield db_pool
-    await db_pool.close()
+def db(worker_db: asyncpg.Pool) -> asyncpg.Pool:
+    return worker_db
 
 
 # The simulated provider finds a fixed number of creators per search: 1212 on TikTok,
