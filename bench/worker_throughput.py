@@ -58,6 +58,7 @@ async def lift_provider_limits(pool: asyncpg.Pool) -> None:
                 value="1000000",
                 value_type="number",
                 description=None,
+                replace_description=False,
                 is_hot_reloadable=None,
             )
 
