@@ -6,7 +6,7 @@
 -- squawk-ignore-file require-statement-timeout, require-lock-timeout, prefer-robust-stmts, ban-concurrent-index-creation-in-transaction
 -- (runs outside a transaction; concurrent builds take no blocking lock and must
 -- not be cut off by a statement timeout)
--- depends: 0013_validate_adopted_constraints
+-- depends: 0016_fair_queue_index
 -- transactional: false
 
 DROP INDEX CONCURRENTLY IF EXISTS scraping_jobs_finished_created_idx;
