@@ -22,7 +22,7 @@ from typing import Any
 import asyncpg
 
 from bench.dataset import BENCH_DIR, bench_database, dataset, ensure_dataset, megabytes
-from bench.routes import NO_CREATOR_FILTERS, first_campaigns_page, first_creators_page
+from bench.routes import EXPORT_FIRST_BATCH, NO_CREATOR_FILTERS, first_campaigns_page, first_creators_page
 from service.database import parameter_order, query_sql
 from service.settings import load_settings
 
@@ -130,7 +130,11 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
         ("job statistics", "job_stats", {"user_id": user}),
         ("job creators page", "list_job_creators_page", creators_page),
         ("job creators, by engagement", "list_job_creators_page", {**creators_page, "sort_by": "engagement"}),
-        ("job creators export", "export_job_creators", {"job_id": job, "sort_by": "followers", **NO_CREATOR_FILTERS}),
+        (
+            "job creators export, a batch",
+            "export_job_creators_batch",
+            {"job_id": job, "sort_by": "followers", **EXPORT_FIRST_BATCH, **NO_CREATOR_FILTERS},
+        ),
         (
             "worker: claim",
             "claim_next_step",

@@ -5,7 +5,7 @@
 Runs the service's own export generator (the one behind
 GET /api/jobs/{id}/creators?format=csv) on jobs of each size in the bench
 database, and samples this process's resident memory every 5 ms. Rows come
-from a server-side cursor in batches, so the peak should not grow with the size.
+in keyset batches, so the peak should not grow with the size.
 """
 
 import argparse
@@ -18,7 +18,7 @@ import psutil
 from litestar.datastructures import State
 
 from bench.dataset import bench_database, dataset
-from service.api.streams import CreatorFilters, creator_csv
+from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, csv_body, job_creators_reader
 from service.database import create_pool
 from service.settings import load_settings
 
@@ -57,7 +57,8 @@ async def measure(dsn: str, sizes: list[int]) -> list[tuple[int, float, float, i
             state = State({"pool": pool, "acquire_timeout": 5.0})
             baseline = process.memory_info().rss
             started = time.perf_counter()
-            sent, peak = await peak_rss_while(process, export_size(creator_csv(state, job_id, NO_FILTERS, "followers")))
+            read = job_creators_reader(job_id, NO_FILTERS, "followers", EXPORT_BATCH_ROWS)
+            sent, peak = await peak_rss_while(process, export_size(csv_body(state, read, f"job {job_id}")))
             elapsed = time.perf_counter() - started
             results.append((size, baseline / 2**20, peak / 2**20, sent, elapsed))
     finally:

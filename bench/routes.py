@@ -19,6 +19,8 @@ from bench.loadgen import HttpRequest
 CREATED_CAMPAIGN_NAME = "Load test campaign"
 CREATE_BODY = msgspec.json.encode({"name": CREATED_CAMPAIGN_NAME, "searchType": "keyword"}).decode()
 NO_CREATOR_FILTERS = {"min_followers": None, "max_followers": None, "has_email": None, "hashtag": None}
+# export_job_creators_batch's keyset arguments for the first batch of an export.
+EXPORT_FIRST_BATCH = {"after_value": None, "after_key": None, "batch_size": 500}
 
 
 def first_campaigns_page(user_id: str) -> dict[str, Any]:

@@ -23,12 +23,14 @@ from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool, warn_if_over_max_connections
 from service.errors import EXCEPTION_HANDLERS
 from service.image_proxy import ImageProxy
+from service.job_feed import JobFeed
 from service.logs import RequestIds
 from service.migrations import migration_ids
 from service.notifications import JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL, Listener
 from service.openapi import BEARER_SCHEME, COOKIE_SCHEME, openapi_config, swagger_assets_router
 from service.origins import parse_allowed_origins
 from service.settings import Settings
+from service.stream_limits import PerUserSlots
 from service.system_config import SystemConfig
 from service.worker.runner import Worker
 
@@ -58,6 +60,7 @@ def create_app(
         listener = app.state.listener = Listener(
             settings.listen_database_url or dsn, settings, [JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL]
         )
+        app.state.job_feed = JobFeed(pool, listener, settings.db_acquire_timeout_seconds)
         stop = asyncio.Event()
         background = [asyncio.create_task(listener.run(stop))]
         if settings.run_worker:
@@ -103,7 +106,14 @@ def create_app(
         openapi_config=openapi_config(version("influencer-service")),
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
-        state=State({"acquire_timeout": settings.db_acquire_timeout_seconds, "expected_migrations": migration_ids()}),
+        state=State(
+            {
+                "acquire_timeout": settings.db_acquire_timeout_seconds,
+                "expected_migrations": migration_ids(),
+                "export_slots": PerUserSlots(settings.exports_per_user, "CSV exports"),
+                "event_stream_slots": PerUserSlots(settings.event_streams_per_user, "event streams"),
+            }
+        ),
     )
     # Around the whole application, so that even a request no route matches has an id.
     app.asgi_handler = RequestIds(app.asgi_handler)

@@ -1,17 +1,24 @@
 """CSV for the creators export: one chunk per batch of rows, safe to open in a spreadsheet.
 
-Scraped text is untrusted. A cell that a spreadsheet would read as a formula
-(starting with =, +, -, @, a tab or a carriage return) gets a leading
-apostrophe, so it is shown as text and never evaluated.
+Scraped text is untrusted (OWASP "CSV injection"). Every cell is quoted, so a
+separator inside a cell (`,` or, in locales that split on it, `;`) never starts
+a new cell. A cell a spreadsheet could read as a formula gets a leading
+apostrophe, so it is shown as text and never evaluated: one that starts (after
+blanks) with `=`, `+`, `-`, `@`, a tab, a carriage return or a line feed, or
+with their full-width forms (U+FF1D, U+FF0B, U+FF0D, U+FF20), and one in which such a
+character follows a separator, a quote or a line break (`x;=2+5`).
+
+A complete export ends with a CRLF after its last row; an export cut short
+(the database failed half-way) is aborted instead, so the HTTP client sees an
+incomplete chunked body rather than a clean end (see service/api/streams.py).
 """
 
 import csv
 import io
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
-
-import asyncpg
 
 COLUMNS = (
     "platform",
@@ -30,11 +37,15 @@ COLUMNS = (
     "views",
     "hashtags",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARACTERS = "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20"
+# A formula character at the start of the cell (after blanks), or after anything
+# a spreadsheet may take for the start of a new cell.
+_FORMULA = re.compile(f"(?:^|[,;|\"'\\t\\r\\n])[ \u3000]*[{re.escape(FORMULA_CHARACTERS)}]")
 
 
 def neutralise(text: str) -> str:
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """`text`, with a leading apostrophe when a spreadsheet could evaluate some of it."""
+    return "'" + text if _FORMULA.search(text) else text
 
 
 def cell(value: Any) -> str:
@@ -47,14 +58,18 @@ def cell(value: Any) -> str:
     return neutralise(str(value))
 
 
-def csv_chunk(rows: Iterable[Mapping[str, Any] | asyncpg.Record]) -> bytes:
-    """The CSV lines of `rows` (quoted where needed, CRLF line ends, as RFC 4180 says)."""
+def csv_lines(rows: Iterable[Iterable[Any]]) -> bytes:
+    """CSV lines of `rows` (each the cells in COLUMNS order): every cell quoted, CRLF line ends (RFC 4180)."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    for row in rows:
-        writer.writerow([cell(row[column]) for column in COLUMNS])
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerows([cell(value) for value in row] for row in rows)
     return out.getvalue().encode()
 
 
+def csv_chunk(rows: Iterable[object]) -> bytes:
+    """The CSV lines of `rows`, objects with an attribute per column (the export query's rows)."""
+    return csv_lines([getattr(row, column) for column in COLUMNS] for row in rows)
+
+
 def csv_header() -> bytes:
-    return csv_chunk([dict(zip(COLUMNS, COLUMNS, strict=True))])
+    return csv_lines([COLUMNS])

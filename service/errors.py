@@ -78,6 +78,15 @@ RETRY_AFTER_SECONDS = "5"
 RETRY_LATER = {"Retry-After": RETRY_AFTER_SECONDS}
 
 
+class TooManyOpen(HTTPException):
+    """429: the caller already has as many long responses (exports, event streams) open as allowed."""
+
+    status_code = HTTP_429_TOO_MANY_REQUESTS
+
+    def __init__(self, detail: str, retry_after_seconds: int = 10) -> None:
+        super().__init__(detail=detail, headers={"Retry-After": str(retry_after_seconds)})
+
+
 def _error_response(status: int, body: ErrorBody, headers: dict[str, str] | None = None) -> Response[bytes]:
     if status == HTTP_503_SERVICE_UNAVAILABLE:
         headers = {**RETRY_LATER, **(headers or {})}

@@ -14,24 +14,20 @@ from typing import Any, Protocol, TypeAlias
 from uuid import UUID
 
 import asyncpg
+import asyncpg.cursor
 import asyncpg.pool
 import msgspec
-
-from service.timed_cursor import TimedCursorFactory
 
 __all__ = [
     "ROW_TYPES",
     "CancelJobRow",
     "ClaimDueEmailRow",
-    "ClaimNextStepRow",
-    "CleanupJobsBatchRow",
+    "ClaimNextJobRow",
+    "CleanupJobsRow",
     "CreateJobRow",
-    "ExportJobCreatorsRow",
-    "GetAdoptionSummaryRow",
+    "ExportJobCreatorsBatchRow",
     "GetConfigEntryRow",
     "ListAppliedMigrationsRow",
-    "ListCampaignCreatorsPageRow",
-    "ListCampaignJobIdsRow",
     "ListCampaignsPageRow",
     "ListInvalidIndexesRow",
     "ListJobCreatorsPageRow",
@@ -63,29 +59,30 @@ class ClaimDueEmailRow(msgspec.Struct, frozen=True):
     attempt: int
 
 
-class ClaimNextStepRow(msgspec.Struct, frozen=True):
-    """A row of `claim_next_step`."""
+class ClaimNextJobRow(msgspec.Struct, frozen=True):
+    """A row of `claim_next_job`."""
 
-    wait_seconds: float
-    id: UUID | None
-    platform: str | None
+    id: UUID
+    platform: str
     keywords: Any
     target_username: str | None
-    region: str | None
-    target_results: int | None
-    cursor: int | None
-    provider_cursor: str | None
-    processed_runs: int | None
-    processed_results: int | None
-    attempts: int | None
+    region: str
+    target_results: int
     search_params: Any
+    cursor: int
+    provider_cursor: str | None
+    processed_runs: int
+    processed_results: int
+    attempts: int
+    notified: int
 
 
-class CleanupJobsBatchRow(msgspec.Struct, frozen=True):
-    """A row of `cleanup_jobs_batch`."""
+class CleanupJobsRow(msgspec.Struct, frozen=True):
+    """A row of `cleanup_jobs`."""
 
     deleted_jobs: int
     deleted_results: int
+    cutoff_date: datetime
 
 
 class CreateJobRow(msgspec.Struct, frozen=True):
@@ -97,14 +94,14 @@ class CreateJobRow(msgspec.Struct, frozen=True):
     woken: int
 
 
-class ExportJobCreatorsRow(msgspec.Struct, frozen=True):
-    """A row of `export_job_creators`."""
+class ExportJobCreatorsBatchRow(msgspec.Struct, frozen=True):
+    """A row of `export_job_creators_batch`."""
 
-    followers: Decimal | None
-    engagement_rate: Decimal | None
     platform: str | None
     handle: str | None
     name: str | None
+    followers: Decimal | None
+    engagement_rate: Decimal | None
     emails: str | None
     bio: str | None
     avatar_url: str | None
@@ -115,13 +112,8 @@ class ExportJobCreatorsRow(msgspec.Struct, frozen=True):
     shares: Decimal | None
     views: Decimal | None
     hashtags: str | None
-
-
-class GetAdoptionSummaryRow(msgspec.Struct, frozen=True):
-    """A row of `get_adoption_summary`."""
-
-    quarantined: str
-    normalised: str
+    sort_value: Decimal
+    creator_key: str
 
 
 class GetConfigEntryRow(msgspec.Struct, frozen=True):
@@ -136,22 +128,6 @@ class ListAppliedMigrationsRow(msgspec.Struct, frozen=True):
     """A row of `list_applied_migrations`."""
 
     migration_id: str
-
-
-class ListCampaignCreatorsPageRow(msgspec.Struct, frozen=True):
-    """A row of `list_campaign_creators_page`."""
-
-    creators: str
-    has_more: bool
-    last_value: Decimal | None
-    last_found_at: datetime | None
-    last_key: str | None
-
-
-class ListCampaignJobIdsRow(msgspec.Struct, frozen=True):
-    """A row of `list_campaign_job_ids`."""
-
-    job_ids: list[UUID]
 
 
 class ListCampaignsPageRow(msgspec.Struct, frozen=True):
@@ -207,15 +183,12 @@ class RecordJobPageRow(msgspec.Struct, frozen=True):
 ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "cancel_job": CancelJobRow,
     "claim_due_email": ClaimDueEmailRow,
-    "claim_next_step": ClaimNextStepRow,
-    "cleanup_jobs_batch": CleanupJobsBatchRow,
+    "claim_next_job": ClaimNextJobRow,
+    "cleanup_jobs": CleanupJobsRow,
     "create_job": CreateJobRow,
-    "export_job_creators": ExportJobCreatorsRow,
-    "get_adoption_summary": GetAdoptionSummaryRow,
+    "export_job_creators_batch": ExportJobCreatorsBatchRow,
     "get_config_entry": GetConfigEntryRow,
     "list_applied_migrations": ListAppliedMigrationsRow,
-    "list_campaign_creators_page": ListCampaignCreatorsPageRow,
-    "list_campaign_job_ids": ListCampaignJobIdsRow,
     "list_campaigns_page": ListCampaignsPageRow,
     "list_invalid_indexes": ListInvalidIndexesRow,
     "list_job_creators_page": ListJobCreatorsPageRow,
@@ -239,24 +212,11 @@ class Queries(Protocol):
         self, conn: Connection, *, email_type: str, lease_seconds: float
     ) -> Awaitable[ClaimDueEmailRow | None]: ...
 
-    def claim_next_step(
-        self,
-        conn: Connection,
-        *,
-        worker_id: str,
-        held_job_id: UUID | None,
-        lease_seconds: float,
-        provider: str,
-        calls_per_second: float,
-        max_calls_in_flight: int,
-        max_jobs_per_user: int,
-    ) -> Awaitable[ClaimNextStepRow]: ...
+    def claim_next_job(
+        self, conn: Connection, *, worker_id: str, lease_seconds: float
+    ) -> Awaitable[ClaimNextJobRow | None]: ...
 
-    def cleanup_cutoff(self, conn: Connection, *, older_than_days: int) -> Awaitable[datetime]: ...
-
-    def cleanup_jobs_batch(
-        self, conn: Connection, *, status: str, cutoff: datetime, batch_size: int
-    ) -> Awaitable[CleanupJobsBatchRow]: ...
+    def cleanup_jobs(self, conn: Connection, *, status: str, older_than_days: int) -> Awaitable[CleanupJobsRow]: ...
 
     def complete_job_early(
         self, conn: Connection, *, job_id: UUID, worker_id: str, stop_reason: str
@@ -292,7 +252,7 @@ class Queries(Protocol):
 
     def delete_config_entry(self, conn: Connection, *, category: str, key: str) -> Awaitable[UUID | None]: ...
 
-    def export_job_creators(
+    def export_job_creators_batch(
         self,
         conn: Connection,
         *,
@@ -302,9 +262,12 @@ class Queries(Protocol):
         has_email: bool | None,
         hashtag: str | None,
         sort_by: str,
-    ) -> AsyncIterator[ExportJobCreatorsRow]: ...
+        after_value: Decimal | int | None,
+        after_key: str | None,
+        batch_size: int,
+    ) -> AsyncIterator[ExportJobCreatorsBatchRow]: ...
 
-    def export_job_creators_cursor(
+    def export_job_creators_batch_cursor(
         self,
         conn: Connection,
         *,
@@ -314,17 +277,14 @@ class Queries(Protocol):
         has_email: bool | None,
         hashtag: str | None,
         sort_by: str,
-    ) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
+        after_value: Decimal | int | None,
+        after_key: str | None,
+        batch_size: int,
+    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
 
     def fail_interrupted_emails(self, conn: Connection, *, email_type: str) -> Awaitable[int]: ...
 
     def fail_job(self, conn: Connection, *, job_id: UUID, worker_id: str, error: str) -> Awaitable[bool | None]: ...
-
-    def get_adoption_summary(self, conn: Connection) -> Awaitable[GetAdoptionSummaryRow | None]: ...
-
-    def get_campaign_creator(
-        self, conn: Connection, *, user_id: str, campaign_id: UUID, creator_key: str
-    ) -> Awaitable[str | None]: ...
 
     def get_campaign_detail(self, conn: Connection, *, user_id: str, campaign_id: UUID) -> Awaitable[str | None]: ...
 
@@ -334,52 +294,15 @@ class Queries(Protocol):
 
     def get_job_progress(self, conn: Connection, *, user_id: str, job_id: UUID) -> Awaitable[str | None]: ...
 
-    def get_onboarding_status(self, conn: Connection, *, user_id: str) -> Awaitable[str | None]: ...
-
-    def get_polled_job(self, conn: Connection, *, user_id: str, job_id: UUID) -> Awaitable[str | None]: ...
-
     def get_profile(self, conn: Connection, *, user_id: str) -> Awaitable[str | None]: ...
-
-    def insert_missing_config_entries(
-        self,
-        conn: Connection,
-        *,
-        categories: list[str],
-        keys: list[str],
-        config_values: list[str],
-        value_types: list[str],
-        descriptions: list[str],
-    ) -> Awaitable[int]: ...
 
     def job_stats(self, conn: Connection, *, user_id: str) -> Awaitable[str]: ...
 
     def list_applied_migrations(self, conn: Connection) -> AsyncIterator[ListAppliedMigrationsRow]: ...
 
-    def list_applied_migrations_cursor(self, conn: Connection) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
-
-    def list_campaign_creators_page(
-        self,
-        conn: Connection,
-        *,
-        user_id: str,
-        campaign_id: UUID,
-        platform: str | None,
-        min_followers: Decimal | int | None,
-        max_followers: Decimal | int | None,
-        has_email: bool | None,
-        hashtag: str | None,
-        status: str | None,
-        text_query: str | None,
-        sort_by: str,
-        after_value: Decimal | int | None,
-        after_found_at: datetime | None,
-        after_key: str | None,
-        page_size: int,
-    ) -> Awaitable[ListCampaignCreatorsPageRow | None]: ...
-
-    def list_campaign_job_ids(
-        self, conn: Connection, *, user_id: str, campaign_id: UUID
-    ) -> Awaitable[ListCampaignJobIdsRow | None]: ...
+    def list_applied_migrations_cursor(
+        self, conn: Connection
+    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
 
     def list_campaigns_page(
         self,
@@ -398,7 +321,9 @@ class Queries(Protocol):
 
     def list_invalid_indexes(self, conn: Connection) -> AsyncIterator[ListInvalidIndexesRow]: ...
 
-    def list_invalid_indexes_cursor(self, conn: Connection) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
+    def list_invalid_indexes_cursor(
+        self, conn: Connection
+    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
 
     def list_job_creators_page(
         self,
@@ -422,7 +347,7 @@ class Queries(Protocol):
 
     def list_job_profiles_cursor(
         self, conn: Connection, *, job_id: UUID, creator_keys: list[str]
-    ) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
+    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
 
     def list_jobs_page(
         self,
@@ -460,8 +385,6 @@ class Queries(Protocol):
 
     def max_connections(self, conn: Connection) -> Awaitable[int]: ...
 
-    def pause_provider(self, conn: Connection, *, provider: str, seconds: float) -> Awaitable[str]: ...
-
     def record_job_page(
         self,
         conn: Connection,
@@ -487,7 +410,7 @@ class Queries(Protocol):
     ) -> Awaitable[str]: ...
 
     def retry_job_later(
-        self, conn: Connection, *, job_id: UUID, worker_id: str, delay_seconds: float, failed_attempt: bool
+        self, conn: Connection, *, job_id: UUID, worker_id: str, delay_seconds: float
     ) -> Awaitable[bool | None]: ...
 
     def save_job_profiles(self, conn: Connection, *, job_id: UUID, profiles: Any) -> Awaitable[str]: ...
@@ -503,17 +426,6 @@ class Queries(Protocol):
     def search_jobs_by_keyword(
         self, conn: Connection, *, user_id: str, keyword: str, page_size: int
     ) -> Awaitable[str]: ...
-
-    def set_campaign_creator_status(
-        self,
-        conn: Connection,
-        *,
-        user_id: str,
-        campaign_id: UUID,
-        creator_key: str,
-        status: str | None,
-        note: str | None,
-    ) -> Awaitable[bool | None]: ...
 
     def sweep_timed_out_jobs(self, conn: Connection) -> Awaitable[int]: ...
 
@@ -538,6 +450,5 @@ class Queries(Protocol):
         value: str,
         value_type: str,
         description: str | None,
-        replace_description: bool,
         is_hot_reloadable: bool | None,
     ) -> Awaitable[str]: ...

@@ -82,6 +82,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     slow_query_ms: Annotated[float, msgspec.Meta(ge=0)] = 250.0
 
     max_body_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 1_000_000
+    # A request whose line and headers exceed this gets 431 (read no further).
+    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024, le=1_048_576)] = 65_536
+    # A request body not fully received this long after the headers gets 408.
+    body_timeout_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
+    # Long responses one user may have open at once in one API process (more: 429).
+    exports_per_user: Annotated[int, msgspec.Meta(ge=1)] = 3
+    event_streams_per_user: Annotated[int, msgspec.Meta(ge=1)] = 20
 
     # HTTP server processes `python main.py` runs (each with its own pool, and its own
     # worker unless RUN_WORKER is false).

@@ -98,18 +98,22 @@ SELECT
     (SELECT creator_key FROM last_row) AS last_key
 FROM job;
 
--- name: export_job_creators(job_id, min_followers, max_followers, has_email, hashtag, sort_by)
--- Every filtered creator of a job as CSV-ready columns, in page order, read
--- through a server-side cursor (the handler has checked the job is the user's).
--- Index: found_creators_followers_idx, found_creators_engagement_idx,
--- scraping_results_job_page_key.
--- nullable: min_followers, max_followers, has_email, hashtag
+-- name: export_job_creators_batch(job_id, min_followers, max_followers, has_email, hashtag, sort_by, after_value, after_key, batch_size)
+-- The next batch of a job's filtered creators as CSV-ready columns, after the
+-- previous batch's last (sort_value, creator_key), highest first. The export
+-- reads batch by batch, each a short statement of its own, so no connection or
+-- transaction is held while the client reads (the handler has checked the job
+-- is the user's). Index: found_creators_followers_idx,
+-- found_creators_engagement_idx (a range from the previous batch's last value);
+-- scraping_results_job_page_key for each creator's entry.
+-- nullable: min_followers, max_followers, has_email, hashtag, after_key
+-- not null: sort_value, creator_key
 SELECT
-    c.followers,
-    c.engagement_rate,
     e.entry ->> 'platform' AS platform,
     e.entry #>> '{creator,handle}' AS handle,
     e.entry #>> '{creator,name}' AS name,
+    c.followers,
+    c.engagement_rate,
     CASE WHEN jsonb_typeof(e.entry #> '{creator,emails}') = 'array' THEN (
         SELECT string_agg(email, '; ') FROM jsonb_array_elements_text(e.entry #> '{creator,emails}') AS email
     ) END AS emails,
@@ -123,35 +127,48 @@ SELECT
     json_number(e.entry #> '{video,statistics,views}') AS views,
     CASE WHEN jsonb_typeof(e.entry -> 'hashtags') = 'array' THEN (
         SELECT string_agg(tag, ' ') FROM jsonb_array_elements_text(e.entry -> 'hashtags') AS tag
-    ) END AS hashtags
+    ) END AS hashtags,
+    c.sort_value,
+    c.creator_key
 FROM (
-    SELECT
-        f.creator_key,
-        f.page,
-        f.position,
-        f.followers,
-        f.engagement_rate,
-        f.followers AS sort_value
-    FROM found_creators AS f
-    WHERE
-        :sort_by::text = 'followers'
-        AND f.job_id = :job_id
-        AND f.followers <= coalesce(:max_followers::numeric, 'Infinity')
-        AND f.followers >= coalesce(:min_followers::numeric, '-Infinity')
-        AND creator_matches(f, :min_followers, :max_followers, :has_email, :hashtag)
+    (
+        SELECT
+            f.creator_key,
+            f.page,
+            f.position,
+            f.followers,
+            f.engagement_rate,
+            f.followers AS sort_value
+        FROM found_creators AS f
+        WHERE
+            :sort_by::text = 'followers'
+            AND f.job_id = :job_id
+            AND f.followers <= coalesce(least(:after_value::numeric, :max_followers::numeric), 'Infinity')
+            AND f.followers >= coalesce(:min_followers::numeric, '-Infinity')
+            AND (:after_value::numeric IS NULL OR f.followers < :after_value OR f.creator_key > :after_key::text)
+            AND creator_matches(f, :min_followers, :max_followers, :has_email, :hashtag)
+        ORDER BY f.followers DESC, f.creator_key ASC
+        LIMIT :batch_size::integer
+    )
     UNION ALL
-    SELECT
-        f.creator_key,
-        f.page,
-        f.position,
-        f.followers,
-        f.engagement_rate,
-        f.engagement_rate AS sort_value
-    FROM found_creators AS f
-    WHERE
-        :sort_by::text = 'engagement'
-        AND f.job_id = :job_id
-        AND creator_matches(f, :min_followers, :max_followers, :has_email, :hashtag)
+    (
+        SELECT
+            f.creator_key,
+            f.page,
+            f.position,
+            f.followers,
+            f.engagement_rate,
+            f.engagement_rate AS sort_value
+        FROM found_creators AS f
+        WHERE
+            :sort_by::text = 'engagement'
+            AND f.job_id = :job_id
+            AND f.engagement_rate <= coalesce(:after_value::numeric, 'Infinity')
+            AND (:after_value::numeric IS NULL OR f.engagement_rate < :after_value OR f.creator_key > :after_key::text)
+            AND creator_matches(f, :min_followers, :max_followers, :has_email, :hashtag)
+        ORDER BY f.engagement_rate DESC, f.creator_key ASC
+        LIMIT :batch_size::integer
+    )
 ) AS c
 INNER JOIN LATERAL (
     SELECT r.creators -> (c.position - 1) AS entry

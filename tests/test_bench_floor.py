@@ -9,7 +9,7 @@ import pytest
 from bench.dataset import dataset
 from bench.explain_queries import explain
 from bench.loadgen import HttpRequest, percentile, pgbench_script
-from bench.routes import NO_CREATOR_FILTERS, first_campaigns_page
+from bench.routes import EXPORT_FIRST_BATCH, NO_CREATOR_FILTERS, first_campaigns_page
 from service.database import parameter_order, query_sql
 
 
@@ -48,12 +48,14 @@ async def test_the_index_list_reads_generic_plans_without_the_statement(dsn: str
     try:
         await dataset.explain_executions(conn)
         plan = await explain(
-            conn, "export_job_creators", {"job_id": uuid.uuid4(), "sort_by": "followers", **NO_CREATOR_FILTERS}
+            conn,
+            "export_job_creators_batch",
+            {"job_id": uuid.uuid4(), "sort_by": "followers", **EXPORT_FIRST_BATCH, **NO_CREATOR_FILTERS},
         )
     finally:
         await conn.close()
     assert plan.startswith("duration: ")
     assert "found_creators_followers_idx" in plan
     assert "$2" in plan, "a generic plan, as the service's prepared statements get"
-    assert "-- noqa: AM09" in query_sql("export_job_creators")
+    assert "-- noqa: AM09" in query_sql("export_job_creators_batch")
     assert "-- noqa" not in plan, "the statement (its comments can name indexes) is not part of the plan"

@@ -12,8 +12,8 @@ import pytest
 from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
-from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, creator_csv
-from service.csv_export import COLUMNS, cell, csv_chunk, csv_header, neutralise
+from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, csv_body, job_creators_reader
+from service.csv_export import COLUMNS, FORMULA_CHARACTERS, cell, csv_header, csv_lines, neutralise
 from tests.factories import add_job, create_campaign, fixtures
 from tests.plans import plan_of
 
@@ -183,7 +183,7 @@ async def test_a_cursor_belongs_to_its_sort(client: Client, auth: dict[str, str]
 async def test_csv_export(client: Client, auth: dict[str, str], job: str) -> None:
     response = await client.get(f"/api/jobs/{job}/creators", params={"format": "csv"}, headers=auth)
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8", "one charset"
     assert f'filename="job-{job}-creators.csv"' in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
     assert list(rows[0]) == list(COLUMNS)
@@ -204,18 +204,28 @@ async def test_another_users_job_is_404(client: Client, other_auth: dict[str, st
         assert response.json() == {"error": "Job not found"}
 
 
-async def test_a_large_export_streams_in_batches_from_a_cursor(
-    client: Client, auth: dict[str, str], pool: asyncpg.Pool
+NO_FILTERS = CreatorFilters(min_followers=None, max_followers=None, has_email=None, hashtag=None)
+
+
+@pytest.mark.parametrize("sort", ["followers", "engagement"])
+async def test_a_large_export_streams_in_keyset_batches(
+    client: Client, auth: dict[str, str], pool: asyncpg.Pool, sort: str
 ) -> None:
-    pages = [[creator(f"c{page}_{i}", page * 100 + i, views=100, likes=i) for i in range(50)] for page in range(60)]
+    pages = [
+        [creator(f"c{page}_{i}", page * 100 + i % 7, views=100, likes=i % 5) for i in range(50)] for page in range(60)
+    ]
     job_id = await store_job(client, auth, pool, pages)
-    no_filters = CreatorFilters(min_followers=None, max_followers=None, has_email=None, hashtag=None)
-    export = creator_csv(State({"pool": pool, "acquire_timeout": 5.0}), job_id, no_filters, "followers")
-    assert await anext(export) == csv_header()
-    first_batch = await anext(export)
-    assert first_batch.count(b"\r\n") == EXPORT_BATCH_ROWS, "rows come in batches from the server-side cursor"
+    read = job_creators_reader(job_id, NO_FILTERS, sort, EXPORT_BATCH_ROWS)
+    export = csv_body(State({"pool": pool, "acquire_timeout": 5.0}), read, f"job {job_id}")
+    first = await anext(export)
+    assert first.startswith(csv_header())
+    assert first.count(b"\r\n") == EXPORT_BATCH_ROWS + 1, "the header and the first batch"
     rest = [chunk async for chunk in export]
     assert [chunk.count(b"\r\n") for chunk in rest] == [EXPORT_BATCH_ROWS] * 5
+    exported = [row["handle"] for row in csv.DictReader(io.StringIO(b"".join([first, *rest]).decode()))]
+    assert len(exported) == len(set(exported)) == 3000, "every creator once, across ties at batch edges"
+    page = await client.get(f"/api/jobs/{job_id}/creators", params={"sort": sort, "limit": 200}, headers=auth)
+    assert exported[:200] == [c["creator"]["handle"] for c in page.json()["creators"]], "the pages' order"
 
     over_http = await client.get(f"/api/jobs/{job_id}/creators", params={"format": "csv"}, headers=auth)
     assert over_http.text.count("\r\n") == 3001
@@ -232,8 +242,44 @@ def test_csv_cells() -> None:
         "a=b",
     ]
     assert [cell(v) for v in (None, Decimal("184000"), Decimal("0.0523"), 7, "x")] == ["", "184000", "0.0523", "7", "x"]
-    line = csv_chunk([dict.fromkeys(COLUMNS, 'say "hi", then\nleave')])
+    line = csv_lines([['say "hi", then\nleave']])
     assert next(csv.reader(io.StringIO(line.decode())))[0] == 'say "hi", then\nleave'
+
+
+# OWASP's CSV-injection cases: formulas at the start of a cell (after blanks), after a
+# separator that some locales split on, after a quote or a line break, and full-width forms.
+FORMULAS = [
+    "x;=2+5",
+    "https://ok;=1+1",
+    "a,=1+1",
+    "a|=1+1",
+    "\uff1d1+1",
+    "\uff0bcmd",
+    "\uff0d1",
+    "\uff20SUM(A1)",
+    "\n=1+1",
+    "\r=1+1",
+    " =1+1",
+    "\u3000=1+1",
+    "ok\n=cmd|' /C calc'!A0",
+    'a"=1+1',
+    "x; @SUM(A1)",
+]
+
+
+@pytest.mark.parametrize("text", FORMULAS)
+def test_no_cell_can_run_as_a_formula(text: str) -> None:
+    line = csv_lines([[text, "next"]]).decode()
+    assert line.startswith("\"'"), "quoted, and shown as text"
+    assert next(csv.reader(io.StringIO(line))) == ["'" + text, "next"], "the text itself is kept"
+    for separator in ";,\t|":  # read as a spreadsheet in any locale would: no cell starts a formula
+        cells = next(csv.reader(io.StringIO(line), delimiter=separator))
+        assert not any(c.lstrip(" \u3000").startswith(tuple(FORMULA_CHARACTERS)) for c in cells), separator
+
+
+def test_harmless_text_is_left_alone() -> None:
+    for text in ("a=b", "well-known", "a; b", "x@y.example", "50% off", "C++ fan"):
+        assert neutralise(text) == text
 
 
 async def test_kept_creators_match_the_pages_stored_in_any_order(

@@ -8,7 +8,7 @@ from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.response import ServerSentEvent, Stream
+from litestar.response import ServerSentEvent
 
 from service.api.job_shapes import (
     CleanupReport,
@@ -24,7 +24,7 @@ from service.api.job_shapes import (
     JobStats,
 )
 from service.api.shapes import Job, PageNumber, PageSize, documented, errors, json_response
-from service.api.streams import CreatorFilters, creator_csv, progress_events
+from service.api.streams import CreatorFilters, job_creators_csv, job_events
 from service.auth import AuthRequest, admin_only
 from service.cleanup import delete_finished_jobs
 from service.database import connection, queries
@@ -141,7 +141,7 @@ class JobController(Controller):
         "/{job_id:str}/creators",
         responses={
             **documented(200, CreatorPage, "A page of creators, or with format=csv all of them as text/csv"),
-            **errors(400, 404),
+            **errors(400, 404, 429),
         },
     )
     async def job_creators(
@@ -170,14 +170,7 @@ class JobController(Controller):
             hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
         )
         if format == "csv":
-            async with connection(state) as db:
-                if await queries.get_job_progress(db, user_id=request.user.user_id, job_id=job) is None:
-                    raise NotFoundException("Job not found")
-            return Stream(
-                creator_csv(state, job, filters, sort),
-                media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="job-{job}-creators.csv"'},
-            )
+            return await job_creators_csv(state, request.user.user_id, job, filters, sort)
         after = decode_creator_cursor(cursor, sort) if cursor else None
         async with connection(state) as db:
             row = await queries.list_job_creators_page(
@@ -203,16 +196,12 @@ class JobController(Controller):
         "/{job_id:str}/events",
         responses={
             **documented(200, Job, "text/event-stream of `progress` events, each carrying the job"),
-            **errors(400, 404),
+            **errors(400, 404, 429),
         },
     )
     async def job_events(self, request: AuthRequest, state: State, job_id: FromPath[str]) -> ServerSentEvent:
         """Server-sent events: the job each time it changes, ending once it has finished."""
-        job = parse_id(job_id)
-        async with connection(state) as db:
-            if await queries.get_job_progress(db, user_id=request.user.user_id, job_id=job) is None:
-                raise NotFoundException("Job not found")
-        return ServerSentEvent(progress_events(state, request.user.user_id, job))
+        return await job_events(state, request.user.user_id, parse_id(job_id))
 
     @post(
         "/cleanup",

@@ -1,23 +1,37 @@
-"""The long responses: a job's creators as a CSV download, and a job's progress as server-sent events."""
+"""The long responses: CSV exports and a job's progress as server-sent events.
+
+Neither holds anything shared while it waits on the client. An export reads
+in keyset batches, each a short statement on a connection borrowed and given
+back at once, so a client that reads slowly (or not at all) holds a socket,
+never a pooled connection or a transaction. Its input is checked and its
+first batch read before the status line goes out, so a bad request is a 400,
+a missing job a 404 and a database outage a 503, never a 200 that breaks off.
+If the database fails later, the export is logged as a warning and the
+response aborted (no final chunk), so the client can tell it was cut short.
+"""
 
 import asyncio
-from collections.abc import AsyncIterator
-from typing import TypedDict
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypedDict
 from uuid import UUID
 
-import msgspec
+import asyncpg
 from litestar.datastructures import State
-from litestar.response import ServerSentEventMessage
+from litestar.exceptions import NotFoundException
+from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
 from service.csv_export import csv_chunk, csv_header
-from service.database import DATABASE_ERRORS, queries
-from service.enumerations import FINISHED_JOB_STATUSES
-from service.notifications import JOB_PROGRESS_CHANNEL
+from service.database import DATABASE_ERRORS, connection, queries
+from service.job_feed import JobFeed
+from service.stream_limits import PerUserSlots, Slot
+
+log = logging.getLogger(__name__)
 
 EXPORT_BATCH_ROWS = 500
-# How long an event stream waits for a notification before it looks anyway
-# (and sends a keep-alive comment when nothing changed).
-EVENTS_POLL_SECONDS = 10.0
+# An event stream with nothing to send for this long sends a keep-alive comment line.
+KEEP_ALIVE_SECONDS = 10.0
 
 
 class CreatorFilters(TypedDict):
@@ -29,63 +43,159 @@ class CreatorFilters(TypedDict):
     hashtag: str | None
 
 
-class _StatusOnly(msgspec.Struct):
-    status: str
+class StreamCutError(Exception):
+    """A long response failed after its status line went out; the connection is aborted."""
 
 
-NO_FILTERS = CreatorFilters(min_followers=None, max_followers=None, has_email=None, hashtag=None)
+@dataclass(frozen=True)
+class Batch:
+    rows: Sequence[object]
+    """Objects with an attribute per CSV column."""
+    after: Any
+    """The key to read the next batch after; None when this batch was the last."""
 
 
-async def creator_csv(state: State, job_id: UUID, filters: CreatorFilters, sort: str) -> AsyncIterator[bytes]:
-    """A job's export: the header, then its creators' rows."""
-    yield csv_header()
-    async for chunk in creator_csv_rows(state, job_id, filters, sort):
-        yield chunk
+ReadBatch = Callable[[asyncpg.Connection, Any], Awaitable[Batch]]
+"""Reads the batch after a key (None: the first batch) on the connection it is given."""
+Exists = Callable[[asyncpg.Connection], Awaitable[bool]]
 
 
-async def campaign_creator_csv(state: State, job_ids: list[UUID]) -> AsyncIterator[bytes]:
-    """A campaign's export: one header, then each job's creators in turn (as its job export has them)."""
-    yield csv_header()
-    for job_id in job_ids:
-        async for chunk in creator_csv_rows(state, job_id, NO_FILTERS, "followers"):
-            yield chunk
+def job_creators_reader(job_id: UUID, filters: CreatorFilters, sort: str, batch_rows: int) -> ReadBatch:
+    """Batches of a job's filtered creators, highest `sort` first, by keyset (sort value, creator key)."""
+
+    async def read(conn: asyncpg.Connection, after: tuple[Any, str] | None) -> Batch:
+        rows = [
+            row
+            async for row in queries.export_job_creators_batch(
+                conn,
+                job_id=job_id,
+                sort_by=sort,
+                after_value=after[0] if after else None,
+                after_key=after[1] if after else None,
+                batch_size=batch_rows,
+                **filters,
+            )
+        ]
+        last = (rows[-1].sort_value, rows[-1].creator_key) if len(rows) == batch_rows else None
+        return Batch(rows, last)
+
+    return read
 
 
-async def creator_csv_rows(state: State, job_id: UUID, filters: CreatorFilters, sort: str) -> AsyncIterator[bytes]:
-    """A job's creators as CSV rows, streamed: rows flow from a server-side cursor in batches,
-    so memory stays flat."""
-    async with (
-        state.pool.acquire(timeout=state.acquire_timeout) as conn,
-        queries.export_job_creators_cursor(conn, job_id=job_id, sort_by=sort, **filters) as rows,
-    ):
-        cursor = await rows
-        while batch := await cursor.fetch(EXPORT_BATCH_ROWS):
-            yield csv_chunk(batch)
+@dataclass(frozen=True)
+class Export:
+    """What one CSV export reads, and how it is named."""
+
+    exists: Exists
+    """Whether what is exported exists and is the user's (else 404 with `missing`)."""
+    read: ReadBatch
+    file_name: str
+    label: str
+    """Names it in logs: "job <id>", "campaign <id>"."""
+    missing: str
 
 
-async def progress_events(state: State, user_id: str, job_id: UUID) -> AsyncIterator[ServerSentEventMessage]:
-    """The job as it changes (event `progress`), until it has finished.
+async def csv_export(state: State, user_id: str, export: Export) -> Stream:
+    """The response of one CSV export, after the per-user cap, the existence check and the first batch."""
+    slots: PerUserSlots = state.export_slots
+    slot = slots.take(user_id)
+    try:
+        async with connection(state) as db:
+            if not await export.exists(db):
+                raise NotFoundException(export.missing)
+            first = await export.read(db, None)
+    except BaseException:
+        slot.release()
+        raise
+    body = csv_body(state, export.read, export.label, first, slot)
+    slot.release_with(body)
+    return Stream(
+        body,
+        media_type="text/csv",  # Litestar adds the one charset (utf-8) to text types
+        headers={"Content-Disposition": f'attachment; filename="{export.file_name}"'},
+    )
 
-    It reads the job only once subscribed to its notifications, so no change can
-    fall between reading and waiting (the route's own read only answers 404 first).
-    """
-    sent = None
-    with state.listener.subscribe(JOB_PROGRESS_CHANNEL, str(job_id)) as changed:
+
+async def csv_body(
+    state: State, read: ReadBatch, label: str, first: Batch | None = None, slot: Slot | None = None
+) -> AsyncIterator[bytes]:
+    """The header and the first batch (read here unless given), then each further batch, each
+    read on a connection of its own that goes back to the pool before the chunk is sent."""
+    sent, header = 0, True
+    try:
+        after = None
         while True:
-            changed.clear()  # before reading, so that no change can slip between read and wait
-            try:
-                async with state.pool.acquire(timeout=state.acquire_timeout) as conn:
-                    current = await queries.get_job_progress(conn, user_id=user_id, job_id=job_id)
-            except DATABASE_ERRORS:
-                return  # the database went away: end the stream; EventSource clients reconnect
-            if current is None:
-                return  # deleted meanwhile
-            if current != sent:
-                yield ServerSentEventMessage(data=current, event="progress")
-                sent = current
-            if msgspec.json.decode(current, type=_StatusOnly).status in FINISHED_JOB_STATUSES:
+            if first is not None:
+                batch, first = first, None
+            else:
+                try:
+                    async with connection(state) as db:
+                        batch = await read(db, after)
+                except DATABASE_ERRORS as exc:
+                    log.warning("CSV export of %s cut short after %d rows: %r", label, sent, exc)
+                    raise StreamCutError(f"export of {label} cut short") from exc
+            if header or batch.rows:
+                yield (csv_header() if header else b"") + csv_chunk(batch.rows)
+                header = False
+            sent, after = sent + len(batch.rows), batch.after
+            if after is None:
                 return
-            try:
-                await asyncio.wait_for(changed.wait(), EVENTS_POLL_SECONDS)
-            except TimeoutError:
-                yield ServerSentEventMessage(comment="keep-alive")
+    finally:
+        if slot is not None:
+            slot.release()
+
+
+async def job_creators_csv(state: State, user_id: str, job_id: UUID, filters: CreatorFilters, sort: str) -> Stream:
+    """`GET /api/jobs/{id}/creators?format=csv`."""
+
+    async def exists(db: asyncpg.Connection) -> bool:
+        return await queries.get_job_progress(db, user_id=user_id, job_id=job_id) is not None
+
+    export = Export(
+        exists=exists,
+        read=job_creators_reader(job_id, filters, sort, EXPORT_BATCH_ROWS),
+        file_name=f"job-{job_id}-creators.csv",
+        label=f"job {job_id}",
+        missing="Job not found",
+    )
+    return await csv_export(state, user_id, export)
+
+
+async def job_events(state: State, user_id: str, job_id: UUID) -> ServerSentEvent:
+    """`GET /api/jobs/{id}/events`, after the per-user cap and the existence check."""
+    slots: PerUserSlots = state.event_stream_slots
+    slot = slots.take(user_id)
+    try:
+        async with connection(state) as db:
+            if await queries.get_job_progress(db, user_id=user_id, job_id=job_id) is None:
+                raise NotFoundException("Job not found")
+    except BaseException:
+        slot.release()
+        raise
+    body = progress_events(state.job_feed, user_id, job_id, slot)
+    slot.release_with(body)
+    return ServerSentEvent(body)
+
+
+async def progress_events(
+    feed: JobFeed, user_id: str, job_id: UUID, slot: Slot | None = None
+) -> AsyncIterator[ServerSentEventMessage]:
+    """The job as it changes (event `progress`), until it has finished; a comment line while quiet."""
+    seen = 0
+    try:
+        async with feed.follow(user_id, job_id) as (watch, wake):
+            while True:
+                wake.clear()  # before looking, so that no change can slip between look and wait
+                if watch.version > seen:
+                    seen = watch.version
+                    yield ServerSentEventMessage(data=watch.latest, event="progress")
+                if watch.over:
+                    return
+                try:
+                    await asyncio.wait_for(wake.wait(), KEEP_ALIVE_SECONDS)
+                except TimeoutError:
+                    # A comment line only: EventSource ignores it (a data line would fire a message).
+                    yield ServerSentEventMessage(comment="keep-alive", data=None)
+    finally:
+        if slot is not None:
+            slot.release()
