@@ -22,6 +22,7 @@ from service.api.scraping import ScrapingController
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool, warn_if_over_max_connections
 from service.errors import EXCEPTION_HANDLERS
+from service.http_limits import BodyTimeoutMiddleware, BoundedHttpToolsProtocol, quiet_cut_streams
 from service.image_proxy import ImageProxy
 from service.job_feed import JobFeed
 from service.logs import RequestIds
@@ -32,6 +33,7 @@ from service.origins import parse_allowed_origins
 from service.settings import Settings
 from service.stream_limits import PerUserSlots
 from service.system_config import SystemConfig
+from service.validation import refuse_unstorable_text
 from service.worker.runner import Worker
 
 # Routes reachable without a token (anchored: they are matched anywhere in the path).
@@ -48,6 +50,8 @@ def create_app(
 ) -> Litestar:
     """The application for one process; the pool opens and closes with its lifespan."""
     configure_query_timing(settings)
+    quiet_cut_streams()
+    BoundedHttpToolsProtocol.max_header_bytes = settings.max_header_bytes
     verifier = verifier or TokenVerifier.from_settings(settings)
 
     @asynccontextmanager
@@ -95,6 +99,7 @@ def create_app(
         lifespan=[lifespan],
         middleware=[
             metrics.middleware,
+            DefineMiddleware(BodyTimeoutMiddleware, timeout_seconds=settings.body_timeout_seconds),
             DefineMiddleware(
                 BearerTokenMiddleware,
                 verifier=verifier,
@@ -103,6 +108,7 @@ def create_app(
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
+        before_request=refuse_unstorable_text,
         openapi_config=openapi_config(version("influencer-service")),
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,

@@ -64,7 +64,8 @@ def serve(settings: Settings) -> None:
             "log_config": None,
             "access_log": settings.access_log,
             "loop": "uvloop",
-            "http": "httptools",
+            # httptools, with a bound on request headers (431); set per process by create_app.
+            "http": "service.http_limits:BoundedHttpToolsProtocol",
             "lifespan": "on",
             # Event streams stay open until their job ends; do not let them hold up a shutdown.
             "timeout_graceful_shutdown": settings.shutdown_grace_seconds,

@@ -6,7 +6,11 @@ field, so every refusal is a 400 with field details before any database work.
 
 import re
 from datetime import UTC, date, datetime, time
+from typing import Any
 from uuid import UUID
+
+import msgspec
+from litestar import Request
 
 from service.enumerations import PLATFORM_BY_SLUG, Platform
 from service.errors import InvalidInput
@@ -130,3 +134,45 @@ def requested_username(target_username: str | None, username: str | None) -> str
     if target_username is not None and username is not None and target_username.strip() != username.strip():
         raise InvalidInput("username", "must equal targetUsername when both are given")
     return target_username if target_username is not None else username
+
+
+# PostgreSQL's text and jsonb cannot hold U+0000; refused here rather than by the database.
+UNSTORABLE = "\x00"
+_UNSTORABLE_JSON = b"\\u0000"
+UNSTORABLE_MESSAGE = "must not contain the NUL character (U+0000)"
+
+
+def unstorable_field(value: Any, path: str = "") -> str | None:
+    """The path (`fullName`, `keywords[2]`, `a.b`) of the first string in `value` that PostgreSQL cannot store."""
+    if isinstance(value, str):
+        return path or "body" if UNSTORABLE in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            if UNSTORABLE in str(key):
+                return path or "body"
+            if found := unstorable_field(item, name):
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            if found := unstorable_field(item, f"{path}[{index}]"):
+                return found
+    return None
+
+
+async def refuse_unstorable_text(request: Request[Any, Any, Any]) -> None:
+    """Every route's first step (before_request): a 400 naming the field when any text input (query,
+    path or JSON body) holds a character PostgreSQL cannot store, before any database work."""
+    for name, value in request.query_params.multi_items():
+        if UNSTORABLE in name or UNSTORABLE in value:
+            raise InvalidInput(name.replace(UNSTORABLE, ""), UNSTORABLE_MESSAGE)
+    for name, value in request.path_params.items():
+        if isinstance(value, str) and UNSTORABLE in value:
+            raise InvalidInput(name, UNSTORABLE_MESSAGE)
+    if request.method in ("POST", "PUT", "PATCH") and _UNSTORABLE_JSON in (body := await request.body()):
+        try:
+            document = msgspec.json.decode(body)
+        except msgspec.DecodeError:
+            return  # not JSON: the route's own decoding answers 400
+        if field := unstorable_field(document):
+            raise InvalidInput(field, UNSTORABLE_MESSAGE)
