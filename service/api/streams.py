@@ -12,7 +12,7 @@ response aborted (no final chunk), so the client can tell it was cut short.
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
 from uuid import UUID
@@ -118,7 +118,7 @@ async def csv_export(state: State, user_id: str, export: Export) -> Stream:
 
 async def csv_body(
     state: State, read: ReadBatch, label: str, first: Batch | None = None, slot: Slot | None = None
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes, None]:
     """The header and the first batch (read here unless given), then each further batch, each
     read on a connection of its own that goes back to the pool before the chunk is sent."""
     sent, header = 0, True
@@ -179,7 +179,7 @@ async def job_events(state: State, user_id: str, job_id: UUID) -> ServerSentEven
 
 async def progress_events(
     feed: JobFeed, user_id: str, job_id: UUID, slot: Slot | None = None
-) -> AsyncIterator[ServerSentEventMessage]:
+) -> AsyncGenerator[ServerSentEventMessage, None]:
     """The job as it changes (event `progress`), until it has finished; a comment line while quiet."""
     seen = 0
     try:

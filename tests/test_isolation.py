@@ -1,0 +1,180 @@
+"""One client, slow or hostile, does not hurt the others: tried from outside against `python main.py`.
+
+Slow CSV readers, many concurrent exports, oversized headers, a body that never
+arrives, and a client that leaves half-way.
+"""
+
+import asyncio
+import csv
+import io
+import socket
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import pytest
+from litestar.testing import AsyncTestClient
+
+from service.auth import TokenVerifier
+from tests.conftest import SECRET, TokenFactory
+from tests.factories import add_job, create_campaign
+from tests.processes import child_env, running_service
+
+Client = AsyncTestClient[Any]
+POOL_SIZE = 3
+SLOW_READERS = 5
+BIG_JOB_PAGES = 50
+BIG_JOB_CREATORS_PER_PAGE = 200  # 10,000 creators, about 10 MB of CSV: far more than socket buffers hold
+
+
+@pytest.fixture(scope="module")
+def service(dsn: str) -> Iterator[tuple[str, Any]]:
+    env = child_env(
+        DATABASE_URL=dsn,
+        AUTH_JWT_SECRET=SECRET,
+        RUN_WORKER="false",
+        DB_POOL_MAX_SIZE=str(POOL_SIZE),
+        EXPORTS_PER_USER="25",
+        MAX_HEADER_BYTES="16384",
+        BODY_TIMEOUT_SECONDS="1",
+    )
+    with running_service(env) as (url, process):
+        yield url, process
+
+
+def address(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or 80
+
+
+def raw_request(url: str, head: bytes, *, receive_buffer: int | None = None) -> socket.socket:
+    sock = socket.socket()
+    if receive_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.connect(address(url))
+    sock.sendall(head)
+    return sock
+
+
+def read_response(sock: socket.socket, timeout: float = 10) -> bytes:
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while chunk := sock.recv(65536):
+            data += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    return data
+
+
+def big_creator(page: int, i: int) -> dict[str, Any]:
+    handle = f"c{page}_{i}"
+    return {
+        "creator": {"name": handle, "handle": handle, "followers": page * 1000 + i, "bio": "b" * 900, "emails": []},
+        "video": {"url": f"https://x.example/{handle}", "statistics": {"views": 100, "likes": i}},
+        "hashtags": [],
+        "platform": "TikTok",
+    }
+
+
+async def test_slow_csv_readers_hold_no_connection(
+    service: tuple[str, Any], client: Client, auth: dict[str, str], auth_for: TokenFactory, pool: asyncpg.Pool
+) -> None:
+    url, _ = service
+    campaign = await create_campaign(client, auth)
+    pages = [[big_creator(p, i) for i in range(BIG_JOB_CREATORS_PER_PAGE)] for p in range(BIG_JOB_PAGES)]
+    job = await add_job(pool, campaign, pages=pages)
+    head = (
+        f"GET /api/jobs/{job}/creators?format=csv HTTP/1.1\r\nHost: x\r\n"
+        f"Authorization: {auth['Authorization']}\r\n\r\n"
+    ).encode()
+    readers = [raw_request(url, head, receive_buffer=4096) for _ in range(SLOW_READERS)]
+    try:
+        for reader in readers:
+            reader.settimeout(10)
+            assert reader.recv(12) == b"HTTP/1.1 200", "the export started"
+        await asyncio.sleep(1)  # the service writes until the sockets are full, then waits on the readers
+
+        async with pool.acquire() as conn:
+            idle_in_transaction = await conn.fetchval(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND application_name = 'influencer-service' AND state LIKE 'idle in transaction%'"
+            )
+        assert idle_in_transaction == 0, "no export keeps a transaction open while its client does not read"
+
+        other = auth_for("user_bystander")
+        async with httpx.AsyncClient(base_url=url, timeout=10) as bystander:
+            started = time.monotonic()
+            answers = [(await bystander.get("/api/campaigns", headers=other)).status_code for _ in range(2 * POOL_SIZE)]
+        assert answers == [200] * (2 * POOL_SIZE), "other users are served while the slow readers wait"
+        assert time.monotonic() - started < 5, "without waiting for a pooled connection"
+    finally:
+        for reader in readers:
+            reader.close()
+
+
+async def test_concurrent_exports_all_complete(
+    service: tuple[str, Any], client: Client, auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    url, _ = service
+    campaign = await create_campaign(client, auth)
+    job = await add_job(pool, campaign, pages=[[big_creator(p, i) for i in range(100)] for p in range(30)])
+
+    async def export(http: httpx.AsyncClient) -> list[str]:
+        # An export cut short would raise here (an incomplete chunked body).
+        response = await http.get(f"/api/jobs/{job}/creators", params={"format": "csv"}, headers=auth)
+        assert response.status_code == 200
+        return [row["handle"] for row in csv.DictReader(io.StringIO(response.text))]
+
+    async with httpx.AsyncClient(base_url=url, timeout=60) as http:
+        exports = await asyncio.gather(*(export(http) for _ in range(20)))
+    assert [len(rows) for rows in exports] == [3000] * 20, "20 exports at once through a pool of 3, each whole"
+
+
+def test_oversized_headers_are_431_and_not_read(service: tuple[str, Any], verifier: TokenVerifier) -> None:
+    url, _ = service
+    sock = raw_request(url, b"GET /api/campaigns HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ")
+    try:
+        for _ in range(100 * 16):  # up to 100 MB, in 64 KB pieces
+            sock.sendall(b"a" * 65536)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # refused long before the end
+    answer = read_response(sock)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    token = verifier.issue("user_after_431")
+    assert httpx.get(f"{url}/api/campaigns", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_a_body_that_never_arrives_is_408(service: tuple[str, Any], auth: dict[str, str]) -> None:
+    url, _ = service
+    head = (
+        "POST /api/campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"Content-Length: 1000\r\nAuthorization: {auth['Authorization']}\r\n\r\n"
+    ).encode()
+    sock = raw_request(url, head)
+    started = time.monotonic()
+    answer = read_response(sock)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert time.monotonic() - started < 5, "after BODY_TIMEOUT_SECONDS (1 s here), not minutes"
+
+
+def test_a_client_that_leaves_is_no_error(dsn: str, auth: dict[str, str]) -> None:
+    env = child_env(DATABASE_URL=dsn, AUTH_JWT_SECRET=SECRET, RUN_WORKER="false")
+    with running_service(env) as (url, process):
+        head = (
+            "POST /api/campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 1000\r\nAuthorization: {auth['Authorization']}\r\n\r\n{{\"name\": "
+        ).encode()
+        for _ in range(3):
+            sock = raw_request(url, head)
+            time.sleep(0.2)
+            sock.close()
+        time.sleep(0.5)
+        assert httpx.get(f"{url}/health").status_code == 200
+    log = process.stderr.read() if process.stderr else ""
+    assert "Traceback" not in log and "unhandled" not in log, log[-3000:]
