@@ -18,7 +18,7 @@ import psutil
 from litestar.datastructures import State
 
 from bench.dataset import bench_database, dataset
-from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, csv_body, job_creators_reader
+from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, csv_body, export_reads, job_creators_reader
 from service.database import create_pool
 from service.settings import load_settings
 
@@ -54,7 +54,7 @@ async def measure(dsn: str, sizes: list[int]) -> list[tuple[int, float, float, i
                     job_id = await dataset.generate_big_job(
                         conn, user_id=EXPORT_USER, pages=size // CREATORS_PER_PAGE, creators_per_page=CREATORS_PER_PAGE
                     )
-            state = State({"pool": pool, "acquire_timeout": 5.0})
+            state = State({"pool": pool, "acquire_timeout": 5.0, "export_reads": export_reads(1)})
             baseline = process.memory_info().rss
             started = time.perf_counter()
             read = job_creators_reader(job_id, NO_FILTERS, "followers", EXPORT_BATCH_ROWS)

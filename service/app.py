@@ -19,6 +19,7 @@ from service.api.onboarding import OnboardingController, get_profile
 from service.api.operations import health, ready
 from service.api.proxy import proxy_image
 from service.api.scraping import ScrapingController
+from service.api.streams import export_reads
 from service.auth import BearerTokenMiddleware, TokenVerifier
 from service.database import configure_query_timing, create_pool, warn_if_over_max_connections
 from service.errors import EXCEPTION_HANDLERS
@@ -117,6 +118,7 @@ def create_app(
                 "acquire_timeout": settings.db_acquire_timeout_seconds,
                 "expected_migrations": migration_ids(),
                 "export_slots": PerUserSlots(settings.exports_per_user, "CSV exports"),
+                "export_reads": export_reads(settings.db_pool_max_size),
                 "event_stream_slots": PerUserSlots(settings.event_streams_per_user, "event streams"),
             }
         ),

@@ -5,6 +5,7 @@ field, so every refusal is a 400 with field details before any database work.
 """
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time
 from typing import Any
 from uuid import UUID
@@ -29,6 +30,40 @@ def clean_text(value: str, field: str, *, max_length: int) -> str:
     if len(text) > max_length:
         raise InvalidInput(field, f"must be at most {max_length} characters")
     return text
+
+
+HEADER_UNSAFE = "\u2028\u2029\u0085"
+"""Line breaks beyond the ASCII control characters (Cc) that mail software may fold a header on."""
+EMAIL_MAX_LENGTH = 254
+
+
+def has_control_characters(text: str) -> bool:
+    return any(unicodedata.category(c) == "Cc" or c in HEADER_UNSAFE for c in text)
+
+
+def clean_header_text(value: str, field: str, *, max_length: int) -> str:
+    """Like clean_text, for text that ends up in an email header (a name): no control characters,
+    so it cannot add a header or break the message."""
+    text = clean_text(value, field, max_length=max_length)
+    if has_control_characters(text):
+        raise InvalidInput(field, "must not contain control characters or line breaks")
+    return text
+
+
+def clean_email_address(value: str, field: str = "email") -> str:
+    """An address for the To header: one @, no blanks or control characters."""
+    address = value.strip()
+    local, at, domain = address.rpartition("@")
+    if (
+        not at
+        or not local
+        or "." not in domain
+        or len(address) > EMAIL_MAX_LENGTH
+        or has_control_characters(address)
+        or any(c.isspace() for c in address)
+    ):
+        raise InvalidInput(field, "must be an email address such as ann@example.com, without line breaks")
+    return address
 
 
 def clean_optional_text(value: str | None, field: str, *, max_length: int) -> str | None:

@@ -339,3 +339,62 @@ async def test_claiming_is_served_by_the_gin_index(outbox_pool: asyncpg.Pool) ->
     async with outbox_pool.acquire() as conn:
         plan = await plan_of(conn, "claim_due_email", email_type=WELCOME, lease_seconds=30)
     assert "user_profiles_email_status_gin" in plan
+
+
+async def sign_up_poisoned(pool: asyncpg.Pool) -> str:
+    """A profile whose name cannot go in a header (stored before the API refused such names)."""
+    user_id = f"user_{uuid.uuid4().hex}"
+    async with pool.acquire() as conn:
+        await queries.save_onboarding_step_one(
+            conn, user_id=user_id, full_name="Ann\r\nBcc: all@victims.example", business_name="B", email=address()
+        )
+    return user_id
+
+
+async def test_a_message_that_cannot_be_built_counts_as_attempts_then_fails(
+    outbox_pool: asyncpg.Pool, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    user_id = await sign_up_poisoned(outbox_pool)
+    assert await delivery(outbox_pool, smtp_settings).step()
+    waiting = await state(outbox_pool, user_id)
+    assert (waiting["status"], waiting["attempts"]) == ("scheduled", 1)
+    assert "could not build" in waiting["lastError"]
+    for _ in range(4):
+        await make_due(outbox_pool, user_id)
+        assert await delivery(outbox_pool, smtp_settings).step()
+    failed = await state(outbox_pool, user_id)
+    assert (failed["status"], failed["attempts"]) == ("failed", 5), "the configured attempts, then failed"
+    assert "could not build" in failed["error"]
+    await make_due(outbox_pool, user_id)
+    assert not await delivery(outbox_pool, smtp_settings).step(), "never claimed again"
+    assert not any("victims" in str(m["Bcc"]) for m in mailbox.messages)
+
+
+async def test_failing_emails_do_not_delay_the_others(
+    outbox_pool: asyncpg.Pool, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    poisoned = [await sign_up_poisoned(outbox_pool) for _ in range(15)]
+    to = address()
+    ordinary = await sign_up(outbox_pool, to)
+    worker = delivery(outbox_pool, smtp_settings)
+    for _ in range(len(poisoned) + 1):
+        assert await worker.step()
+    assert (await state(outbox_pool, ordinary))["status"] == "sent", "sent within one pass, not after 30 minutes"
+    assert len(mailbox.received_by(to)) == 1
+    assert {(await state(outbox_pool, u))["status"] for u in poisoned} == {"scheduled"}, "waiting for their retry"
+
+
+async def test_an_email_claimed_past_its_attempts_fails_without_trying(
+    outbox_pool: asyncpg.Pool, smtp_settings: Settings, mailbox: Mailbox
+) -> None:
+    to = address()
+    user_id = await sign_up(outbox_pool, to)
+    async with outbox_pool.acquire() as conn:
+        for _ in range(5):  # five workers died holding it
+            await queries.claim_due_email(conn, email_type=WELCOME, lease_seconds=0)
+    assert (await state(outbox_pool, user_id))["attempts"] == 5
+    assert await delivery(outbox_pool, smtp_settings).step()
+    failed = await state(outbox_pool, user_id)
+    assert (failed["status"], failed["attempts"]) == ("failed", 6)
+    assert "gave up after 5 attempts" in failed["error"]
+    assert mailbox.received_by(to) == []

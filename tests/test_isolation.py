@@ -37,6 +37,7 @@ def service(dsn: str) -> Iterator[tuple[str, Any]]:
         AUTH_JWT_SECRET=SECRET,
         RUN_WORKER="false",
         DB_POOL_MAX_SIZE=str(POOL_SIZE),
+        DB_ACQUIRE_TIMEOUT_SECONDS="1",
         EXPORTS_PER_USER="25",
         MAX_HEADER_BYTES="16384",
         BODY_TIMEOUT_SECONDS="1",
@@ -88,8 +89,7 @@ async def test_slow_csv_readers_hold_no_connection(
     pages = [[big_creator(p, i) for i in range(BIG_JOB_CREATORS_PER_PAGE)] for p in range(BIG_JOB_PAGES)]
     job = await add_job(pool, campaign, pages=pages)
     head = (
-        f"GET /api/jobs/{job}/creators?format=csv HTTP/1.1\r\nHost: x\r\n"
-        f"Authorization: {auth['Authorization']}\r\n\r\n"
+        f"GET /api/jobs/{job}/creators?format=csv HTTP/1.1\r\nHost: x\r\nAuthorization: {auth['Authorization']}\r\n\r\n"
     ).encode()
     readers = [raw_request(url, head, receive_buffer=4096) for _ in range(SLOW_READERS)]
     try:
@@ -123,15 +123,21 @@ async def test_concurrent_exports_all_complete(
     campaign = await create_campaign(client, auth)
     job = await add_job(pool, campaign, pages=[[big_creator(p, i) for i in range(100)] for p in range(30)])
 
-    async def export(http: httpx.AsyncClient) -> list[str]:
-        # An export cut short would raise here (an incomplete chunked body).
+    async def export(http: httpx.AsyncClient) -> int | None:
+        """The rows of a whole export, or None for a clear refusal before the status line (503)."""
+        # An export cut short raises here (httpx: an incomplete chunked body).
         response = await http.get(f"/api/jobs/{job}/creators", params={"format": "csv"}, headers=auth)
+        if response.status_code == 503:
+            assert "retry-after" in response.headers
+            return None
         assert response.status_code == 200
-        return [row["handle"] for row in csv.DictReader(io.StringIO(response.text))]
+        return len(list(csv.DictReader(io.StringIO(response.text))))
 
     async with httpx.AsyncClient(base_url=url, timeout=60) as http:
         exports = await asyncio.gather(*(export(http) for _ in range(20)))
-    assert [len(rows) for rows in exports] == [3000] * 20, "20 exports at once through a pool of 3, each whole"
+    whole = [rows for rows in exports if rows is not None]
+    assert whole == [3000] * len(whole), "every export that answered 200 is whole"
+    assert len(whole) >= 10, exports
 
 
 def test_oversized_headers_are_431_and_not_read(service: tuple[str, Any], verifier: TokenVerifier) -> None:
@@ -168,7 +174,7 @@ def test_a_client_that_leaves_is_no_error(dsn: str, auth: dict[str, str]) -> Non
     with running_service(env) as (url, process):
         head = (
             "POST /api/campaigns HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            f"Content-Length: 1000\r\nAuthorization: {auth['Authorization']}\r\n\r\n{{\"name\": "
+            f'Content-Length: 1000\r\nAuthorization: {auth["Authorization"]}\r\n\r\n{{"name": '
         ).encode()
         for _ in range(3):
             sock = raw_request(url, head)
@@ -177,4 +183,5 @@ def test_a_client_that_leaves_is_no_error(dsn: str, auth: dict[str, str]) -> Non
         time.sleep(0.5)
         assert httpx.get(f"{url}/health").status_code == 200
     log = process.stderr.read() if process.stderr else ""
-    assert "Traceback" not in log and "unhandled" not in log, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    assert "unhandled" not in log, log[-3000:]

@@ -12,7 +12,7 @@ import pytest
 from litestar.datastructures import State
 from litestar.testing import AsyncTestClient
 
-from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, csv_body, job_creators_reader
+from service.api.streams import EXPORT_BATCH_ROWS, CreatorFilters, csv_body, export_reads, job_creators_reader
 from service.csv_export import COLUMNS, FORMULA_CHARACTERS, cell, csv_header, csv_lines, neutralise
 from tests.factories import add_job, create_campaign, fixtures
 from tests.plans import plan_of
@@ -216,7 +216,9 @@ async def test_a_large_export_streams_in_keyset_batches(
     ]
     job_id = await store_job(client, auth, pool, pages)
     read = job_creators_reader(job_id, NO_FILTERS, sort, EXPORT_BATCH_ROWS)
-    export = csv_body(State({"pool": pool, "acquire_timeout": 5.0}), read, f"job {job_id}")
+    export = csv_body(
+        State({"pool": pool, "acquire_timeout": 5.0, "export_reads": export_reads(1)}), read, f"job {job_id}"
+    )
     first = await anext(export)
     assert first.startswith(csv_header())
     assert first.count(b"\r\n") == EXPORT_BATCH_ROWS + 1, "the header and the first batch"

@@ -20,6 +20,7 @@ from service.api.streams import (
     CreatorFilters,
     StreamCutError,
     csv_body,
+    export_reads,
     job_creators_csv,
     job_creators_reader,
     job_events,
@@ -49,6 +50,7 @@ def local_state(client: Client, pool: asyncpg.Pool) -> State:
             "pool": pool,
             "acquire_timeout": 5.0,
             "export_slots": app.export_slots,
+            "export_reads": app.export_reads,
             "event_stream_slots": app.event_stream_slots,
         }
     )
@@ -180,7 +182,7 @@ async def test_an_export_cut_half_way_is_logged_and_aborted(
     job = UUID(await add_job(pool, campaign, result_pages=30, creators_per_page=50))
     own_pool = await create_pool(dsn, settings)
     export = csv_body(
-        State({"pool": own_pool, "acquire_timeout": 1.0}),
+        State({"pool": own_pool, "acquire_timeout": 1.0, "export_reads": export_reads(1)}),
         job_creators_reader(job, NO_FILTERS, "followers", EXPORT_BATCH_ROWS),
         f"job {job}",
     )

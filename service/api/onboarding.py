@@ -13,7 +13,7 @@ from service.api.shapes import Shape, documented, errors, json_response
 from service.auth import AuthRequest
 from service.database import connection, queries
 from service.errors import Conflict
-from service.validation import clean_text
+from service.validation import clean_email_address, clean_header_text, clean_text
 
 NAME_MAX = 100
 BRAND_DESCRIPTION_MAX = 2000
@@ -78,15 +78,16 @@ class OnboardingController(Controller):
     @patch("/step-1", responses=errors(400, 413))
     async def step_one(self, request: AuthRequest, state: State, data: JSONBody[StepOne]) -> Success:
         """Save the user's name and business; creates the profile and schedules the welcome email."""
-        full_name = clean_text(data.full_name, "fullName", max_length=NAME_MAX)
-        business_name = clean_text(data.business_name, "businessName", max_length=NAME_MAX)
+        full_name = clean_header_text(data.full_name, "fullName", max_length=NAME_MAX)
+        business_name = clean_header_text(data.business_name, "businessName", max_length=NAME_MAX)
+        email = clean_email_address(request.user.email) if request.user.email else None
         async with connection(state) as db:
             await queries.save_onboarding_step_one(
                 db,
                 user_id=request.user.user_id,
                 full_name=full_name,
                 business_name=business_name,
-                email=request.user.email,
+                email=email,
             )
         return Success()
 

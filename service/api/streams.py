@@ -30,6 +30,15 @@ from service.stream_limits import PerUserSlots, Slot
 log = logging.getLogger(__name__)
 
 EXPORT_BATCH_ROWS = 500
+# Exports read with at most this share of the pool at once; the rest stays free for everyone else.
+EXPORT_SHARE_OF_POOL = 3
+
+
+def export_reads(pool_max_size: int) -> asyncio.Semaphore:
+    """The gate export batches pass, one pooled connection each: a third of the pool."""
+    return asyncio.Semaphore(max(1, pool_max_size // EXPORT_SHARE_OF_POOL))
+
+
 # An event stream with nothing to send for this long sends a keep-alive comment line.
 KEEP_ALIVE_SECONDS = 10.0
 
@@ -98,12 +107,18 @@ class Export:
 async def csv_export(state: State, user_id: str, export: Export) -> Stream:
     """The response of one CSV export, after the per-user cap, the existence check and the first batch."""
     slots: PerUserSlots = state.export_slots
+    reads: asyncio.Semaphore = state.export_reads
     slot = slots.take(user_id)
     try:
-        async with connection(state) as db:
-            if not await export.exists(db):
-                raise NotFoundException(export.missing)
-            first = await export.read(db, None)
+        # Waiting longer than a request would for a connection is a 503, like any request's.
+        await asyncio.wait_for(reads.acquire(), state.acquire_timeout)
+        try:
+            async with connection(state) as db:
+                if not await export.exists(db):
+                    raise NotFoundException(export.missing)
+                first = await export.read(db, None)
+        finally:
+            reads.release()
     except BaseException:
         slot.release()
         raise
@@ -129,7 +144,9 @@ async def csv_body(
                 batch, first = first, None
             else:
                 try:
-                    async with connection(state) as db:
+                    # Once the response has started, the next batch waits its turn however long
+                    # other exports take (holding nothing meanwhile); only a failure cuts it.
+                    async with state.export_reads, connection(state) as db:
                         batch = await read(db, after)
                 except DATABASE_ERRORS as exc:
                     log.warning("CSV export of %s cut short after %d rows: %r", label, sent, exc)

@@ -46,6 +46,11 @@ class WelcomeEmailDelivery:
         if claim is None:
             return False
         user_id, attempt = claim.user_id, claim.attempt
+        max_attempts = await self._config.number("email", "max_attempts")
+        if attempt > max_attempts:
+            # Claimed again after workers died holding it: it has had all its attempts.
+            await self._record_failure(user_id, attempt, f"gave up after {max_attempts} attempts")
+            return True
         to = claim.email
         if not to and self._directory is not None:
             lookup = await self._directory.primary_email(user_id)
@@ -61,29 +66,40 @@ class WelcomeEmailDelivery:
             return True
 
         message_id = welcome_message_id(user_id, self._settings.email_from)
-        message = render_welcome(
-            to=to,
-            sender=self._settings.email_from,
-            full_name=claim.full_name or "there",
-            business_name=claim.business_name or "your business",
-            dashboard_url=self._settings.dashboard_url,
-            message_id=message_id,
-        )
+        transmitting = False
 
         async def before_transmit() -> bool:
+            nonlocal transmitting
             async with self._pool.acquire() as conn:
                 still_ours = await queries.mark_email_transmitting(
                     conn, user_id=user_id, email_type=WELCOME, attempt=attempt, message_id=message_id
                 )
-                return still_ours is True
+            transmitting = still_ours is True
+            return transmitting
 
         try:
+            message = render_welcome(
+                to=to,
+                sender=self._settings.email_from,
+                full_name=claim.full_name or "there",
+                business_name=claim.business_name or "your business",
+                dashboard_url=self._settings.dashboard_url,
+                message_id=message_id,
+            )
             await self._sender.send(message, before_transmit)
         except ClaimLostError:
             log.info("welcome email of %s is now another worker's; nothing sent", user_id)
             return True
         except NotDeliveredError as exc:
             await self._after_failed_attempt(user_id, attempt, str(exc))
+            return True
+        except Exception as exc:
+            # Any other failure (a message that cannot be built, a bug in a sender) is an attempt
+            # too: retried with backoff, failed after the last one, never claimed again forever.
+            if transmitting:  # it may have reached the mail server: never sent twice
+                await self._record_failure(user_id, attempt, f"outcome unknown after handing over: {exc!r}")
+            else:
+                await self._after_failed_attempt(user_id, attempt, f"could not build or send the message: {exc!r}")
             return True
         async with self._pool.acquire() as conn:
             await queries.mark_email_sent(
