@@ -33,12 +33,18 @@ _UNIT_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _INTEGER = re.compile(r"[+-]?\d+")
 
 
+# Longer than any setting could mean; also keeps timedelta (at most 999,999,999 days) from overflowing.
+LONGEST_DURATION = timedelta(days=3650)
+
+
 def parse_duration(text: str) -> timedelta:
     """`30s`, `5m`, `2h`, `1d`, `250ms`, or combinations such as `1h30m`."""
     compact = text.strip()
     if not _DURATION.fullmatch(compact):
         raise ValueError(f"{text!r} is not a duration such as 30s, 5m, 2h or 1d")
     seconds = sum(int(amount) * _UNIT_SECONDS[unit] for amount, unit in _DURATION_PART.findall(compact))
+    if seconds > LONGEST_DURATION.total_seconds():
+        raise ValueError(f"{text!r} is longer than {LONGEST_DURATION.days} days")
     return timedelta(seconds=seconds)
 
 
@@ -84,60 +90,95 @@ def parse_value(value_type: str, text: str) -> Any:
 
 
 class Setting(NamedTuple):
-    """A key the service reads, with its type and the value used when none is stored."""
+    """A key the service reads: its type, the value used when none is stored, and the values it accepts.
+
+    Numbers are whole numbers from `least` to `most`; durations are `least` to `most` too
+    (written as durations). A value outside is refused by the admin API (400) and, if
+    stored by other means, ignored in favour of the default.
+    """
 
     category: str
     key: str
     value_type: ValueType
     default: str
     description: str
+    least: str
+    most: str
+
+
+def _count(category: str, key: str, default: str, description: str, least: int, most: int) -> Setting:
+    return Setting(category, key, "number", default, description, str(least), str(most))
+
+
+def _duration(category: str, key: str, default: str, description: str, least: str, most: str) -> Setting:
+    return Setting(category, key, "duration", default, description, least, most)
 
 
 SETTINGS: tuple[Setting, ...] = (
     # Every call counts, retried and profile calls included: with ScrapeCreators a
     # default search (1,000 creators, about 20 a page, one profile call each)
     # needs about 1,050; the budget leaves room for retries.
-    Setting("api_limits", "max_api_calls_tiktok", "number", "1200", "Provider calls one TikTok job may make"),
-    Setting("api_limits", "max_api_calls_instagram", "number", "1200", "Provider calls one Instagram job may make"),
-    Setting("api_limits", "max_api_calls_youtube", "number", "1200", "Provider calls one YouTube job may make"),
-    Setting("api_limits", "max_active_jobs_per_user", "number", "10", "Unfinished jobs one user may have at once"),
-    Setting("api_limits", "max_jobs_per_minute", "number", "30", "Jobs one user may start in any minute"),
-    Setting(
-        "timeouts", "standard_job_timeout", "duration", "30m", "A job still running this long after creation times out"
+    _count("api_limits", "max_api_calls_tiktok", "1200", "Provider calls one TikTok job may make", 1, 100_000),
+    _count("api_limits", "max_api_calls_instagram", "1200", "Provider calls one Instagram job may make", 1, 100_000),
+    _count("api_limits", "max_api_calls_youtube", "1200", "Provider calls one YouTube job may make", 1, 100_000),
+    _count("api_limits", "max_active_jobs_per_user", "10", "Unfinished jobs one user may have at once", 1, 10_000),
+    _count("api_limits", "max_jobs_per_minute", "30", "Jobs one user may start in any minute", 1, 10_000),
+    _duration(
+        "timeouts",
+        "standard_job_timeout",
+        "30m",
+        "A job still running this long after creation times out",
+        "1m",
+        "7d",
     ),
-    Setting("worker", "lease_duration", "duration", "30s", "How long a worker's claim on a job or an email lasts"),
-    Setting("worker", "poll_interval", "duration", "2s", "How often an idle worker looks for work"),
-    Setting("worker", "max_step_attempts", "number", "4", "Provider calls tried for one page before a job fails"),
-    Setting("worker", "retry_base_delay", "duration", "2s", "Wait after a failed provider call; doubles each time"),
-    Setting("worker", "retry_max_delay", "duration", "1m", "Longest wait between provider retries"),
-    Setting("worker", "max_parallel_jobs_per_user", "number", "8", "Jobs of one user advanced at once (all workers)"),
+    _duration("worker", "lease_duration", "30s", "How long a worker's claim on a job or an email lasts", "5s", "1h"),
+    _duration("worker", "poll_interval", "2s", "How often an idle worker looks for work", "100ms", "5m"),
+    _count("worker", "max_step_attempts", "4", "Provider calls tried for one page before a job fails", 1, 20),
+    _duration(
+        "worker", "retry_base_delay", "2s", "Wait after a failed provider call; doubles each time", "100ms", "10m"
+    ),
+    _duration("worker", "retry_max_delay", "1m", "Longest wait between provider retries", "1s", "1d"),
+    _count("worker", "max_parallel_jobs_per_user", "8", "Jobs of one user advanced at once (all workers)", 1, 1_000),
     # Bounds on calls to each provider over all worker processes, enforced in
     # PostgreSQL (README, "Sizing workers and provider limits").
-    Setting(
-        "provider_limits", "simulated_max_concurrent_calls", "number", "64", "Calls to the simulated provider at once"
+    _count(
+        "provider_limits", "simulated_max_concurrent_calls", "64", "Calls to the simulated provider at once", 1, 10_000
     ),
-    Setting(
-        "provider_limits", "simulated_max_calls_per_second", "number", "200", "Calls started per second (simulated)"
+    _count(
+        "provider_limits", "simulated_max_calls_per_second", "200", "Calls started per second (simulated)", 1, 100_000
     ),
-    Setting(
+    _count(
         "provider_limits",
         "scrapecreators_max_concurrent_calls",
-        "number",
         "32",
         "Calls to ScrapeCreators at once (set to your plan's limit)",
+        1,
+        10_000,
     ),
-    Setting(
+    _count(
         "provider_limits",
         "scrapecreators_max_calls_per_second",
-        "number",
         "50",
         "Calls to ScrapeCreators started per second (set to your plan's limit)",
+        1,
+        100_000,
     ),
-    Setting("email", "max_attempts", "number", "5", "Delivery attempts before an email is marked failed"),
-    Setting("email", "retry_base_delay", "duration", "30s", "Wait after the first failed attempt; doubles each time"),
-    Setting("email", "retry_max_delay", "duration", "1h", "Longest wait between two attempts"),
+    _count("email", "max_attempts", "5", "Delivery attempts before an email is marked failed", 1, 50),
+    _duration("email", "retry_base_delay", "30s", "Wait after the first failed attempt; doubles each time", "1s", "1d"),
+    _duration("email", "retry_max_delay", "1h", "Longest wait between two attempts", "1s", "7d"),
 )
 DEFAULTS: dict[tuple[str, str], Setting] = {(s.category, s.key): s for s in SETTINGS}
+
+
+def checked_setting(setting: Setting, text: str) -> Any:
+    """The value of `text` for a declared key; ValueError unless it parses and is within the key's bounds."""
+    value = parse_value(setting.value_type, text)
+    least, most = parse_value(setting.value_type, setting.least), parse_value(setting.value_type, setting.most)
+    if setting.value_type == "number" and value != int(value):
+        raise ValueError("must be a whole number")
+    if not least <= value <= most:
+        raise ValueError(f"must be from {setting.least} to {setting.most}")
+    return int(value) if setting.value_type == "number" else value
 
 
 class _Cached(NamedTuple):
@@ -195,9 +236,9 @@ class SystemConfig:
             )
             return parse_value(setting.value_type, setting.default), row.is_hot_reloadable
         try:
-            return parse_value(setting.value_type, row.value), row.is_hot_reloadable
+            return checked_setting(setting, row.value), row.is_hot_reloadable
         except ValueError as exc:
-            log.error(
+            log.warning(
                 "setting %s.%s has an unusable value (%s); using the default %s",
                 setting.category,
                 setting.key,

@@ -185,3 +185,28 @@ async def test_the_email_status_filter_is_served_by_the_gin_index(pool: asyncpg.
             conn, "list_profiles_by_email_status", email_type="welcome", email_status="sent", page_size=10
         )
     assert "user_profiles_email_status_gin" in plan
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("api_limits/max_active_jobs_per_user", "1e300"),
+        ("api_limits/max_active_jobs_per_user", -5),
+        ("api_limits/max_active_jobs_per_user", 2.5),
+        ("timeouts/standard_job_timeout", "100000000000d"),
+        ("email/max_attempts", 0),
+    ],
+)
+async def test_values_outside_a_keys_bounds_are_400_and_store_nothing(
+    client: Client, admin_auth: dict[str, str], key: str, value: Any
+) -> None:
+    value_type = "duration" if key.startswith("timeouts") else "number"
+    response = await client.put(
+        f"/api/admin/config/{key}", json={"value": value, "valueType": value_type}, headers=admin_auth
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["details"] == [
+        {"field": "value", "message": response.json()["error"].removeprefix("value ")}
+    ]
+    listed = (await client.get("/api/admin/config", headers=admin_auth)).json()["configs"]
+    assert not [e for e in listed if f"{e['category']}/{e['key']}" == key]

@@ -1,16 +1,21 @@
 """SystemConfig: typed parsing, defaults, the TTL cache across processes, bad stored values."""
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
 import pytest
+from litestar.testing import AsyncTestClient
 
+from service.app import create_app
+from service.auth import TokenVerifier
 from service.database import create_pool
 from service.settings import Settings
-from service.system_config import DEFAULTS, SystemConfig, parse_duration, parse_value
-from tests.factories import fixtures
+from service.system_config import DEFAULTS, SystemConfig, checked_setting, parse_duration, parse_value
+from tests.conftest import SECRET
+from tests.factories import create_campaign, fixtures
 from tests.stubs import ManualClock
 
 
@@ -115,7 +120,7 @@ async def test_an_unusable_stored_value_falls_back_to_the_default(
     first_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture, value: str, value_type: str
 ) -> None:
     await store(first_pool, "worker", "lease_duration", value, value_type)
-    with caplog.at_level(logging.ERROR, logger="service.system_config"):
+    with caplog.at_level(logging.WARNING, logger="service.system_config"):
         assert await SystemConfig(first_pool).duration("worker", "lease_duration") == timedelta(seconds=30)
     assert "worker.lease_duration" in caplog.text
 
@@ -130,3 +135,56 @@ async def test_an_unreachable_database_gives_the_last_known_value(module_databas
     await pool.close()
     clock.now += 60
     assert await config.number("api_limits", "max_api_calls_tiktok") == 4
+
+
+@pytest.mark.parametrize(
+    ("key", "text"),
+    [
+        (("api_limits", "max_active_jobs_per_user"), "1e300"),
+        (("api_limits", "max_active_jobs_per_user"), "-5"),
+        (("api_limits", "max_active_jobs_per_user"), "2.5"),
+        (("api_limits", "max_jobs_per_minute"), "0"),
+        (("timeouts", "standard_job_timeout"), "100000000000d"),
+        (("timeouts", "standard_job_timeout"), "0s"),
+        (("worker", "poll_interval"), "1ms"),
+    ],
+)
+def test_values_outside_a_keys_bounds_are_refused(key: tuple[str, str], text: str) -> None:
+    with pytest.raises(ValueError, match=r"must|longer"):
+        checked_setting(DEFAULTS[key], text)
+
+
+def test_every_default_is_within_its_bounds() -> None:
+    for setting in DEFAULTS.values():
+        checked_setting(setting, setting.default)
+        checked_setting(setting, setting.least)
+        checked_setting(setting, setting.most)
+
+
+@pytest.mark.parametrize("value", ["1e300", "-5"])
+async def test_a_value_stored_by_hand_outside_its_bounds_never_breaks_a_user_route(
+    module_database: str, first_pool: asyncpg.Pool, caplog: pytest.LogCaptureFixture, value: str
+) -> None:
+    await store(first_pool, "api_limits", "max_active_jobs_per_user", value, "number")
+    settings = Settings(database_url=module_database, auth_jwt_secret=SECRET, run_worker=False, access_log=False)
+    verifier = TokenVerifier.from_settings(settings)
+    headers = {"Authorization": f"Bearer {verifier.issue(f'user_{uuid.uuid4().hex}')}"}
+    with caplog.at_level(logging.WARNING, logger="service.system_config"):
+        async with AsyncTestClient(app=create_app(settings, module_database, verifier)) as client:
+            campaign = await create_campaign(client, headers)
+            job = await client.post(
+                "/api/scraping/tiktok", json={"campaignId": campaign["id"], "keywords": ["x"]}, headers=headers
+            )
+    assert job.status_code == 201, job.text
+    assert (
+        "max_active_jobs_per_user has an unusable value (must be from 1 to 10000); using the default 10" in caplog.text
+    )
+    async with first_pool.acquire() as conn:
+        await fixtures.store_raw_config(
+            conn,
+            category="api_limits",
+            key="max_active_jobs_per_user",
+            value="10",
+            value_type="number",
+            is_hot_reloadable=True,
+        )

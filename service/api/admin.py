@@ -16,7 +16,7 @@ from service.api.shapes import Message, Shape, documented, errors, json_response
 from service.auth import admin_only
 from service.database import connection, queries
 from service.errors import InvalidInput
-from service.system_config import DEFAULTS, SETTINGS, ValueType, parse_value
+from service.system_config import DEFAULTS, SETTINGS, ValueType, checked_setting, parse_value
 
 NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
 CATEGORY_MAX = 50
@@ -111,7 +111,10 @@ def checked_value(category: str, key: str, value: ConfigValue, value_type: str) 
         raise InvalidInput("valueType", f"{category}.{key} is read as a {declared.value_type}")
     text = stored_text(value, value_type)
     try:
-        parse_value(value_type, text)
+        if declared is not None:
+            checked_setting(declared, text)
+        else:
+            parse_value(value_type, text)
     except ValueError as exc:
         raise InvalidInput("value", str(exc)) from None
     return text
