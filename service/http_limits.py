@@ -126,12 +126,17 @@ class BodyTimeoutMiddleware:
 
 
 def _is_stream_cut(exc: BaseException | None) -> bool:
+    """Whether `exc` is, wraps or was caused by a StreamCutError (Litestar and anyio wrap it)."""
     from service.api.streams import StreamCutError
 
-    if isinstance(exc, StreamCutError):
-        return True
-    if isinstance(exc, BaseExceptionGroup):
-        return all(_is_stream_cut(inner) for inner in exc.exceptions)
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, StreamCutError):
+            return True
+        if isinstance(exc, BaseExceptionGroup) and any(_is_stream_cut(inner) for inner in exc.exceptions):
+            return True
+        exc = exc.__cause__ or exc.__context__
     return False
 
 

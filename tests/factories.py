@@ -63,6 +63,17 @@ async def launch_job(
     return job_id
 
 
+def big_creator(page: int, i: int) -> dict[str, Any]:
+    """A creator with a 900-character bio: about 1 KB of CSV each, so exports outgrow socket buffers."""
+    handle = f"c{page}_{i}"
+    return {
+        "creator": {"name": handle, "handle": handle, "followers": page * 1000 + i, "bio": "b" * 900, "emails": []},
+        "video": {"url": f"https://x.example/{handle}", "statistics": {"views": 100, "likes": i}},
+        "hashtags": [],
+        "platform": "TikTok",
+    }
+
+
 def sample_pages(result_pages: int, creators_per_page: int) -> list[list[dict[str, Any]]]:
     return [
         [

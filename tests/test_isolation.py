@@ -7,6 +7,7 @@ arrives, and a client that leaves half-way.
 import asyncio
 import csv
 import io
+import logging
 import socket
 import time
 from collections.abc import Iterator
@@ -16,12 +17,16 @@ from urllib.parse import urlsplit
 import asyncpg
 import httpx
 import pytest
+import uvicorn
 from litestar.testing import AsyncTestClient
 
+from service.app import create_app
 from service.auth import TokenVerifier
+from service.http_limits import BoundedHttpToolsProtocol
+from service.settings import Settings
 from tests.conftest import SECRET, TokenFactory
-from tests.factories import add_job, create_campaign
-from tests.processes import child_env, running_service
+from tests.factories import add_job, big_creator, create_campaign
+from tests.processes import child_env, free_port, running_service
 
 Client = AsyncTestClient[Any]
 POOL_SIZE = 3
@@ -69,16 +74,6 @@ def read_response(sock: socket.socket, timeout: float = 10) -> bytes:
     except (ConnectionResetError, TimeoutError):
         pass
     return data
-
-
-def big_creator(page: int, i: int) -> dict[str, Any]:
-    handle = f"c{page}_{i}"
-    return {
-        "creator": {"name": handle, "handle": handle, "followers": page * 1000 + i, "bio": "b" * 900, "emails": []},
-        "video": {"url": f"https://x.example/{handle}", "statistics": {"views": 100, "likes": i}},
-        "hashtags": [],
-        "platform": "TikTok",
-    }
 
 
 async def test_slow_csv_readers_hold_no_connection(
@@ -185,3 +180,43 @@ def test_a_client_that_leaves_is_no_error(dsn: str, auth: dict[str, str]) -> Non
     log = process.stderr.read() if process.stderr else ""
     assert "Traceback" not in log, log[-3000:]
     assert "unhandled" not in log, log[-3000:]
+
+
+async def test_an_export_cut_half_way_is_aborted_and_logged_once(
+    settings: Settings,
+    dsn: str,
+    client: Client,
+    auth: dict[str, str],
+    pool: asyncpg.Pool,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    campaign = await create_campaign(client, auth)
+    pages = [[big_creator(p, i) for i in range(BIG_JOB_CREATORS_PER_PAGE)] for p in range(BIG_JOB_PAGES)]
+    job = await add_job(pool, campaign, pages=pages)
+    app = create_app(settings, dsn, TokenVerifier.from_settings(settings))
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, port=port, log_config=None, http=BoundedHttpToolsProtocol, lifespan="on")
+    )
+    serving = asyncio.create_task(server.serve())
+    for _ in range(200):  # up to 10 s for the server to start
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(
+            f"GET /api/jobs/{job}/creators?format=csv HTTP/1.1\r\nHost: x\r\n"
+            f"Authorization: {auth['Authorization']}\r\n\r\n".encode()
+        )
+        assert (await reader.readexactly(12)) == b"HTTP/1.1 200"
+        with caplog.at_level(logging.INFO):
+            await app.state.pool.close()  # the database goes away while the client reads
+            body = await asyncio.wait_for(reader.read(), 30)  # to the end: the server closes the connection
+        writer.close()
+    finally:
+        server.should_exit = True
+        await serving
+    assert not body.endswith(b"\r\n0\r\n\r\n"), "no last chunk: the client can tell the body is incomplete"
+    assert f"CSV export of job {job} cut short" in caplog.text
+    assert "Exception in ASGI application" not in caplog.text, "logged once, as a warning, without a traceback"
