@@ -97,11 +97,13 @@ class CreateJobRow(msgspec.Struct, frozen=True):
 class ExportJobCreatorsBatchRow(msgspec.Struct, frozen=True):
     """A row of `export_job_creators_batch`."""
 
+    followers: Decimal | None
+    engagement_rate: Decimal | None
+    sort_value: Decimal
+    creator_key: str
     platform: str | None
     handle: str | None
     name: str | None
-    followers: Decimal | None
-    engagement_rate: Decimal | None
     emails: str | None
     bio: str | None
     avatar_url: str | None
@@ -112,8 +114,6 @@ class ExportJobCreatorsBatchRow(msgspec.Struct, frozen=True):
     shares: Decimal | None
     views: Decimal | None
     hashtags: str | None
-    sort_value: Decimal
-    creator_key: str
 
 
 class GetConfigEntryRow(msgspec.Struct, frozen=True):

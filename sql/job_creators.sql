@@ -109,11 +109,13 @@ FROM job;
 -- nullable: min_followers, max_followers, has_email, hashtag, after_key
 -- not null: sort_value, creator_key
 SELECT
+    c.followers,
+    c.engagement_rate,
+    c.sort_value,
+    c.creator_key,
     e.entry ->> 'platform' AS platform,
     e.entry #>> '{creator,handle}' AS handle,
     e.entry #>> '{creator,name}' AS name,
-    c.followers,
-    c.engagement_rate,
     CASE WHEN jsonb_typeof(e.entry #> '{creator,emails}') = 'array' THEN (
         SELECT string_agg(email, '; ') FROM jsonb_array_elements_text(e.entry #> '{creator,emails}') AS email
     ) END AS emails,
@@ -127,9 +129,7 @@ SELECT
     json_number(e.entry #> '{video,statistics,views}') AS views,
     CASE WHEN jsonb_typeof(e.entry -> 'hashtags') = 'array' THEN (
         SELECT string_agg(tag, ' ') FROM jsonb_array_elements_text(e.entry -> 'hashtags') AS tag
-    ) END AS hashtags,
-    c.sort_value,
-    c.creator_key
+    ) END AS hashtags
 FROM (
     (
         SELECT

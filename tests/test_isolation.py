@@ -25,7 +25,7 @@ from service.auth import TokenVerifier
 from service.http_limits import BoundedHttpToolsProtocol
 from service.settings import Settings
 from tests.conftest import SECRET, TokenFactory
-from tests.factories import add_job, big_creator, create_campaign
+from tests.factories import add_job, big_creator, create_campaign, fixtures
 from tests.processes import child_env, free_port, running_service
 
 Client = AsyncTestClient[Any]
@@ -94,10 +94,7 @@ async def test_slow_csv_readers_hold_no_connection(
         await asyncio.sleep(1)  # the service writes until the sockets are full, then waits on the readers
 
         async with pool.acquire() as conn:
-            idle_in_transaction = await conn.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND application_name = 'influencer-service' AND state LIKE 'idle in transaction%'"
-            )
+            idle_in_transaction = await fixtures.idle_in_transaction_sessions(conn)
         assert idle_in_transaction == 0, "no export keeps a transaction open while its client does not read"
 
         other = auth_for("user_bystander")

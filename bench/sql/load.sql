@@ -100,3 +100,10 @@ WHERE user_id = :user_id;
 -- name: server_version()$
 -- The server's version line, for the report.
 SELECT version();
+
+-- name: idle_in_transaction_sessions()$
+-- Sessions of the service holding a transaction open while doing nothing (a
+-- long response waiting on its client would show here). No index: a view.
+-- not null
+SELECT count(*) FROM pg_stat_activity
+WHERE application_name = 'influencer-service' AND state LIKE 'idle in transaction%';

@@ -384,3 +384,12 @@ WHERE provider = :provider;
 -- End every job still waiting or running (so a test's leftovers are not worked on by the next).
 UPDATE scraping_jobs SET status = 'cancelled', locked_by = NULL, locked_until = NULL
 WHERE status IN ('pending', 'processing');
+
+-- name: idle_in_transaction_sessions()$
+-- Sessions of the service in this database holding a transaction open while
+-- doing nothing (a long response waiting on its client would show here).
+SELECT count(*) FROM pg_stat_activity
+WHERE
+    datname = current_database()
+    AND application_name = 'influencer-service'
+    AND state LIKE 'idle in transaction%';
