@@ -52,7 +52,11 @@ async def measure(dsn: str, sizes: list[int]) -> list[tuple[int, float, float, i
                 job_id = await dataset.find_big_job(conn, user_id=EXPORT_USER, creators=size)
                 if job_id is None:
                     job_id = await dataset.generate_big_job(
-                        conn, user_id=EXPORT_USER, pages=size // CREATORS_PER_PAGE, creators_per_page=CREATORS_PER_PAGE
+                        conn,
+                        user_id=EXPORT_USER,
+                        pages=size // CREATORS_PER_PAGE,
+                        creators_per_page=CREATORS_PER_PAGE,
+                        bio_length=0,
                     )
             state = State({"pool": pool, "acquire_timeout": 5.0, "export_reads": export_reads(1)})
             baseline = process.memory_info().rss

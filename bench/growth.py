@@ -42,7 +42,7 @@ async def ensure_growth_data(dsn: str) -> tuple[dict[int, str], dict[int, str]]:
             job_id = await dataset.find_big_job(conn, user_id=BIG_JOB_OWNER, creators=size)
             if job_id is None:
                 job_id = await dataset.generate_big_job(
-                    conn, user_id=BIG_JOB_OWNER, pages=size // 20, creators_per_page=20
+                    conn, user_id=BIG_JOB_OWNER, pages=size // 20, creators_per_page=20, bio_length=0
                 )
             jobs[size] = str(job_id)
         campaigns = await ensure_searches_campaigns(conn)

@@ -128,9 +128,10 @@ FROM (
 CROSS JOIN generate_series(0, :pages_per_job - 1) AS p
 WHERE j.position % :job_every = 0;
 
--- name: generate_big_job(user_id, pages, creators_per_page)$
+-- name: generate_big_job(user_id, pages, creators_per_page, bio_length)$
 -- One completed job of user_id (in its newest campaign) with pages x creators_per_page
--- distinct creators, for export measurements. Returns its id.
+-- distinct creators, each bio padded with bio_length characters (real bios make a
+-- CSV row several hundred bytes), for export measurements. Returns its id.
 WITH job AS (
     INSERT INTO scraping_jobs (
         user_id, campaign_id, keywords, platform, target_results, status, processed_runs,
@@ -164,7 +165,8 @@ pages AS (
                 jsonb_agg(jsonb_build_object(
                     'creator', jsonb_build_object(
                         'name', 'Big ' || p || '-' || i, 'handle', 'big_' || p || '_' || i,
-                        'followers', 1000 + p * 10 + i, 'emails', '[]'::jsonb, 'bio', 'bio ' || p
+                        'followers', 1000 + p * 10 + i, 'emails', '[]'::jsonb,
+                        'bio', 'bio ' || p || repeat('.', :bio_length::integer)
                     ),
                     'video', jsonb_build_object(
                         'url', 'https://video.example/big/' || p || '/' || i,
