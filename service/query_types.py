@@ -26,8 +26,10 @@ __all__ = [
     "CleanupJobsRow",
     "CreateJobRow",
     "ExportJobCreatorsBatchRow",
+    "GetAdoptionSummaryRow",
     "GetConfigEntryRow",
     "ListAppliedMigrationsRow",
+    "ListCampaignCreatorsPageRow",
     "ListCampaignsPageRow",
     "ListInvalidIndexesRow",
     "ListJobCreatorsPageRow",
@@ -116,6 +118,13 @@ class ExportJobCreatorsBatchRow(msgspec.Struct, frozen=True):
     hashtags: str | None
 
 
+class GetAdoptionSummaryRow(msgspec.Struct, frozen=True):
+    """A row of `get_adoption_summary`."""
+
+    quarantined: str
+    normalised: str
+
+
 class GetConfigEntryRow(msgspec.Struct, frozen=True):
     """A row of `get_config_entry`."""
 
@@ -128,6 +137,16 @@ class ListAppliedMigrationsRow(msgspec.Struct, frozen=True):
     """A row of `list_applied_migrations`."""
 
     migration_id: str
+
+
+class ListCampaignCreatorsPageRow(msgspec.Struct, frozen=True):
+    """A row of `list_campaign_creators_page`."""
+
+    creators: str
+    has_more: bool
+    last_value: Decimal | None
+    last_found_at: datetime | None
+    last_key: str | None
 
 
 class ListCampaignsPageRow(msgspec.Struct, frozen=True):
@@ -187,8 +206,10 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "cleanup_jobs": CleanupJobsRow,
     "create_job": CreateJobRow,
     "export_job_creators_batch": ExportJobCreatorsBatchRow,
+    "get_adoption_summary": GetAdoptionSummaryRow,
     "get_config_entry": GetConfigEntryRow,
     "list_applied_migrations": ListAppliedMigrationsRow,
+    "list_campaign_creators_page": ListCampaignCreatorsPageRow,
     "list_campaigns_page": ListCampaignsPageRow,
     "list_invalid_indexes": ListInvalidIndexesRow,
     "list_job_creators_page": ListJobCreatorsPageRow,
@@ -286,6 +307,12 @@ class Queries(Protocol):
 
     def fail_job(self, conn: Connection, *, job_id: UUID, worker_id: str, error: str) -> Awaitable[bool | None]: ...
 
+    def get_adoption_summary(self, conn: Connection) -> Awaitable[GetAdoptionSummaryRow | None]: ...
+
+    def get_campaign_creator(
+        self, conn: Connection, *, user_id: str, campaign_id: UUID, creator_key: str
+    ) -> Awaitable[str | None]: ...
+
     def get_campaign_detail(self, conn: Connection, *, user_id: str, campaign_id: UUID) -> Awaitable[str | None]: ...
 
     def get_config_entry(self, conn: Connection, *, category: str, key: str) -> Awaitable[GetConfigEntryRow | None]: ...
@@ -303,6 +330,26 @@ class Queries(Protocol):
     def list_applied_migrations_cursor(
         self, conn: Connection
     ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+
+    def list_campaign_creators_page(
+        self,
+        conn: Connection,
+        *,
+        user_id: str,
+        campaign_id: UUID,
+        platform: str | None,
+        min_followers: Decimal | int | None,
+        max_followers: Decimal | int | None,
+        has_email: bool | None,
+        hashtag: str | None,
+        status: str | None,
+        text_query: str | None,
+        sort_by: str,
+        after_value: Decimal | int | None,
+        after_found_at: datetime | None,
+        after_key: str | None,
+        page_size: int,
+    ) -> Awaitable[ListCampaignCreatorsPageRow | None]: ...
 
     def list_campaigns_page(
         self,
@@ -426,6 +473,17 @@ class Queries(Protocol):
     def search_jobs_by_keyword(
         self, conn: Connection, *, user_id: str, keyword: str, page_size: int
     ) -> Awaitable[str]: ...
+
+    def set_campaign_creator_status(
+        self,
+        conn: Connection,
+        *,
+        user_id: str,
+        campaign_id: UUID,
+        creator_key: str,
+        status: str | None,
+        note: str | None,
+    ) -> Awaitable[bool | None]: ...
 
     def sweep_timed_out_jobs(self, conn: Connection) -> Awaitable[int]: ...
 
