@@ -14,16 +14,17 @@ from typing import Any, Protocol, TypeAlias
 from uuid import UUID
 
 import asyncpg
-import asyncpg.cursor
 import asyncpg.pool
 import msgspec
+
+from service.timed_cursor import TimedCursorFactory
 
 __all__ = [
     "ROW_TYPES",
     "CancelJobRow",
     "ClaimDueEmailRow",
     "ClaimNextJobRow",
-    "CleanupJobsRow",
+    "CleanupJobsBatchRow",
     "CreateJobRow",
     "ExportJobCreatorsBatchRow",
     "GetAdoptionSummaryRow",
@@ -79,12 +80,11 @@ class ClaimNextJobRow(msgspec.Struct, frozen=True):
     notified: int
 
 
-class CleanupJobsRow(msgspec.Struct, frozen=True):
-    """A row of `cleanup_jobs`."""
+class CleanupJobsBatchRow(msgspec.Struct, frozen=True):
+    """A row of `cleanup_jobs_batch`."""
 
     deleted_jobs: int
     deleted_results: int
-    cutoff_date: datetime
 
 
 class CreateJobRow(msgspec.Struct, frozen=True):
@@ -203,7 +203,7 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "cancel_job": CancelJobRow,
     "claim_due_email": ClaimDueEmailRow,
     "claim_next_job": ClaimNextJobRow,
-    "cleanup_jobs": CleanupJobsRow,
+    "cleanup_jobs_batch": CleanupJobsBatchRow,
     "create_job": CreateJobRow,
     "export_job_creators_batch": ExportJobCreatorsBatchRow,
     "get_adoption_summary": GetAdoptionSummaryRow,
@@ -237,7 +237,11 @@ class Queries(Protocol):
         self, conn: Connection, *, worker_id: str, lease_seconds: float
     ) -> Awaitable[ClaimNextJobRow | None]: ...
 
-    def cleanup_jobs(self, conn: Connection, *, status: str, older_than_days: int) -> Awaitable[CleanupJobsRow]: ...
+    def cleanup_cutoff(self, conn: Connection, *, older_than_days: int) -> Awaitable[datetime]: ...
+
+    def cleanup_jobs_batch(
+        self, conn: Connection, *, status: str, cutoff: datetime, batch_size: int
+    ) -> Awaitable[CleanupJobsBatchRow]: ...
 
     def complete_job_early(
         self, conn: Connection, *, job_id: UUID, worker_id: str, stop_reason: str
@@ -301,7 +305,7 @@ class Queries(Protocol):
         after_value: Decimal | int | None,
         after_key: str | None,
         batch_size: int,
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    ) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def fail_interrupted_emails(self, conn: Connection, *, email_type: str) -> Awaitable[int]: ...
 
@@ -327,9 +331,7 @@ class Queries(Protocol):
 
     def list_applied_migrations(self, conn: Connection) -> AsyncIterator[ListAppliedMigrationsRow]: ...
 
-    def list_applied_migrations_cursor(
-        self, conn: Connection
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    def list_applied_migrations_cursor(self, conn: Connection) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def list_campaign_creators_page(
         self,
@@ -368,9 +370,7 @@ class Queries(Protocol):
 
     def list_invalid_indexes(self, conn: Connection) -> AsyncIterator[ListInvalidIndexesRow]: ...
 
-    def list_invalid_indexes_cursor(
-        self, conn: Connection
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    def list_invalid_indexes_cursor(self, conn: Connection) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def list_job_creators_page(
         self,
@@ -394,7 +394,7 @@ class Queries(Protocol):
 
     def list_job_profiles_cursor(
         self, conn: Connection, *, job_id: UUID, creator_keys: list[str]
-    ) -> AbstractAsyncContextManager[asyncpg.cursor.CursorFactory[asyncpg.Record]]: ...
+    ) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def list_jobs_page(
         self,
