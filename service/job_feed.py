@@ -11,6 +11,7 @@ streams open (the watcher retries) rather than ending them before their last eve
 import asyncio
 import contextlib
 import logging
+import random
 from collections.abc import AsyncIterator
 from uuid import UUID
 
@@ -106,7 +107,8 @@ class JobFeed:
                         watch.publish(current, over=True)  # deleted meanwhile, or its final state
                         return
                     watch.publish(current, over=False)
-                    await _wait(changed, POLL_SECONDS)
+                    # Jittered, so that the watchers of jobs followed since the same moment spread their reads.
+                    await _wait(changed, POLL_SECONDS * (0.75 + random.random() / 2))  # noqa: S311 (not security)
         finally:
             if self._watches.get(key) is watch:
                 del self._watches[key]  # over: a later stream starts a watcher of its own

@@ -12,6 +12,7 @@ response aborted (no final chunk), so the client can tell it was cut short.
 
 import asyncio
 import logging
+import random
 from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
@@ -199,6 +200,9 @@ async def progress_events(
 ) -> AsyncGenerator[ServerSentEventMessage, None]:
     """The job as it changes (event `progress`), until it has finished; a comment line while quiet."""
     seen = 0
+    # The first keep-alive comes at a random point of the period, so that streams opened
+    # together (a page of tabs, a reconnect storm) do not all send theirs at the same moment.
+    quiet_for = KEEP_ALIVE_SECONDS * random.random()  # noqa: S311 (spreading load, not security)
     try:
         async with feed.follow(user_id, job_id) as (watch, wake):
             while True:
@@ -209,10 +213,11 @@ async def progress_events(
                 if watch.over:
                     return
                 try:
-                    await asyncio.wait_for(wake.wait(), KEEP_ALIVE_SECONDS)
+                    await asyncio.wait_for(wake.wait(), quiet_for)
                 except TimeoutError:
                     # A comment line only: EventSource ignores it (a data line would fire a message).
                     yield ServerSentEventMessage(comment="keep-alive", data=None)
+                quiet_for = KEEP_ALIVE_SECONDS
     finally:
         if slot is not None:
             slot.release()
