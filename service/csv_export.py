@@ -72,4 +72,5 @@ def csv_chunk(rows: Iterable[object]) -> bytes:
 
 
 def csv_header() -> bytes:
-    return csv_lines([COLUMNS])
+    """The column names: fixed text, so left unquoted (readers that match on `platform,handle,...` keep working)."""
+    return (",".join(COLUMNS) + "\r\n").encode()

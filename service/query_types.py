@@ -31,6 +31,7 @@ __all__ = [
     "GetConfigEntryRow",
     "ListAppliedMigrationsRow",
     "ListCampaignCreatorsPageRow",
+    "ListCampaignJobIdsRow",
     "ListCampaignsPageRow",
     "ListInvalidIndexesRow",
     "ListJobCreatorsPageRow",
@@ -149,6 +150,12 @@ class ListCampaignCreatorsPageRow(msgspec.Struct, frozen=True):
     last_key: str | None
 
 
+class ListCampaignJobIdsRow(msgspec.Struct, frozen=True):
+    """A row of `list_campaign_job_ids`."""
+
+    job_ids: list[UUID]
+
+
 class ListCampaignsPageRow(msgspec.Struct, frozen=True):
     """A row of `list_campaigns_page`."""
 
@@ -210,6 +217,7 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "get_config_entry": GetConfigEntryRow,
     "list_applied_migrations": ListAppliedMigrationsRow,
     "list_campaign_creators_page": ListCampaignCreatorsPageRow,
+    "list_campaign_job_ids": ListCampaignJobIdsRow,
     "list_campaigns_page": ListCampaignsPageRow,
     "list_invalid_indexes": ListInvalidIndexesRow,
     "list_job_creators_page": ListJobCreatorsPageRow,
@@ -325,7 +333,22 @@ class Queries(Protocol):
 
     def get_job_progress(self, conn: Connection, *, user_id: str, job_id: UUID) -> Awaitable[str | None]: ...
 
+    def get_onboarding_status(self, conn: Connection, *, user_id: str) -> Awaitable[str | None]: ...
+
+    def get_polled_job(self, conn: Connection, *, user_id: str, job_id: UUID) -> Awaitable[str | None]: ...
+
     def get_profile(self, conn: Connection, *, user_id: str) -> Awaitable[str | None]: ...
+
+    def insert_missing_config_entries(
+        self,
+        conn: Connection,
+        *,
+        categories: list[str],
+        keys: list[str],
+        config_values: list[str],
+        value_types: list[str],
+        descriptions: list[str],
+    ) -> Awaitable[int]: ...
 
     def job_stats(self, conn: Connection, *, user_id: str) -> Awaitable[str]: ...
 
@@ -352,6 +375,10 @@ class Queries(Protocol):
         after_key: str | None,
         page_size: int,
     ) -> Awaitable[ListCampaignCreatorsPageRow | None]: ...
+
+    def list_campaign_job_ids(
+        self, conn: Connection, *, user_id: str, campaign_id: UUID
+    ) -> Awaitable[ListCampaignJobIdsRow | None]: ...
 
     def list_campaigns_page(
         self,
@@ -508,5 +535,6 @@ class Queries(Protocol):
         value: str,
         value_type: str,
         description: str | None,
+        replace_description: bool,
         is_hot_reloadable: bool | None,
     ) -> Awaitable[str]: ...

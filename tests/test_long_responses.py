@@ -19,6 +19,7 @@ from service.api.streams import (
     EXPORT_BATCH_ROWS,
     CreatorFilters,
     StreamCutError,
+    campaign_creators_reader,
     csv_body,
     export_reads,
     job_creators_csv,
@@ -205,3 +206,22 @@ async def test_a_cap_is_per_user_and_counts_only_open_responses(client: Client, 
     for slot in taken[1:]:
         slot.release()
     assert slots.open_for(user_id) == 0
+
+
+async def test_a_campaign_export_reads_each_job_in_keyset_batches(
+    client: Client, auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    campaign = await create_campaign(client, auth)
+    first = UUID(await add_job(pool, campaign, result_pages=2, creators_per_page=3))
+    empty = UUID(await add_job(pool, campaign, result_pages=0))
+    second = UUID(await add_job(pool, campaign, result_pages=1, creators_per_page=2))
+    export = csv_body(
+        State({"pool": pool, "acquire_timeout": 5.0, "export_reads": export_reads(1)}),
+        campaign_creators_reader([first, empty, second], 2),
+        f"campaign {campaign['id']}",
+    )
+    chunks = [chunk async for chunk in export]
+    assert [chunk.count(b"\r\n") for chunk in chunks] == [1 + 2, 2, 2, 2], "batches of 2; the empty job adds none"
+    over_http = await client.get("/api/export/csv", params={"campaignId": campaign["id"]}, headers=auth)
+    assert over_http.status_code == 200
+    assert over_http.content == b"".join(chunks)

@@ -70,6 +70,9 @@ ReadBatch = Callable[[asyncpg.Connection, Any], Awaitable[Batch]]
 Exists = Callable[[asyncpg.Connection], Awaitable[bool]]
 
 
+NO_FILTERS = CreatorFilters(min_followers=None, max_followers=None, has_email=None, hashtag=None)
+
+
 def job_creators_reader(job_id: UUID, filters: CreatorFilters, sort: str, batch_rows: int) -> ReadBatch:
     """Batches of a job's filtered creators, highest `sort` first, by keyset (sort value, creator key)."""
 
@@ -103,6 +106,21 @@ class Export:
     label: str
     """Names it in logs: "job <id>", "campaign <id>"."""
     missing: str
+
+
+def campaign_creators_reader(job_ids: Sequence[UUID], batch_rows: int) -> ReadBatch:
+    """Batches of each job's creators in turn (as its own export has them), by keyset (job's place, its key)."""
+
+    async def read(conn: asyncpg.Connection, after: tuple[int, Any] | None) -> Batch:
+        place, within = after if after else (0, None)
+        if place >= len(job_ids):
+            return Batch([], None)
+        batch = await job_creators_reader(job_ids[place], NO_FILTERS, "followers", batch_rows)(conn, within)
+        if batch.after is not None:
+            return Batch(batch.rows, (place, batch.after))
+        return Batch(batch.rows, (place + 1, None) if place + 1 < len(job_ids) else None)
+
+    return read
 
 
 async def csv_export(state: State, user_id: str, export: Export) -> Stream:
@@ -175,6 +193,26 @@ async def job_creators_csv(state: State, user_id: str, job_id: UUID, filters: Cr
         file_name=f"job-{job_id}-creators.csv",
         label=f"job {job_id}",
         missing="Job not found",
+    )
+    return await csv_export(state, user_id, export)
+
+
+async def campaign_creators_csv(state: State, user_id: str, campaign_id: UUID) -> Stream:
+    """`GET /api/export/csv?campaignId=`: every job's creators, oldest job first."""
+    job_ids: list[UUID] = []
+
+    async def exists(db: asyncpg.Connection) -> bool:
+        found = await queries.list_campaign_job_ids(db, user_id=user_id, campaign_id=campaign_id)
+        if found is not None:
+            job_ids.extend(found.job_ids)
+        return found is not None
+
+    export = Export(
+        exists=exists,
+        read=campaign_creators_reader(job_ids, EXPORT_BATCH_ROWS),  # filled by `exists` before the first read
+        file_name=f"campaign-{campaign_id}-creators.csv",
+        label=f"campaign {campaign_id}",
+        missing="Campaign not found",
     )
     return await csv_export(state, user_id, export)
 
