@@ -208,5 +208,12 @@ async def test_values_outside_a_keys_bounds_are_400_and_store_nothing(
     assert response.json()["details"] == [
         {"field": "value", "message": response.json()["error"].removeprefix("value ")}
     ]
-    listed = (await client.get("/api/admin/config", headers=admin_auth)).json()["configs"]
+    category, name = key.split("/")
+    old_page = await client.post(
+        "/api/admin/config",
+        json={"category": category, "key": name, "value": value, "valueType": value_type, "description": "x"},
+        headers=admin_auth,
+    )
+    assert old_page.status_code == 400, "the old admin page's route checks the same bounds"
+    listed = await listed_entries(client, admin_auth)
     assert not [e for e in listed if f"{e['category']}/{e['key']}" == key]
