@@ -23,7 +23,7 @@ __all__ = [
     "ROW_TYPES",
     "CancelJobRow",
     "ClaimDueEmailRow",
-    "ClaimNextJobRow",
+    "ClaimNextStepRow",
     "CleanupJobsBatchRow",
     "CreateJobRow",
     "ExportJobCreatorsBatchRow",
@@ -63,22 +63,22 @@ class ClaimDueEmailRow(msgspec.Struct, frozen=True):
     attempt: int
 
 
-class ClaimNextJobRow(msgspec.Struct, frozen=True):
-    """A row of `claim_next_job`."""
+class ClaimNextStepRow(msgspec.Struct, frozen=True):
+    """A row of `claim_next_step`."""
 
-    id: UUID
-    platform: str
+    wait_seconds: float
+    id: UUID | None
+    platform: str | None
     keywords: Any
     target_username: str | None
-    region: str
-    target_results: int
-    search_params: Any
-    cursor: int
+    region: str | None
+    target_results: int | None
+    cursor: int | None
     provider_cursor: str | None
-    processed_runs: int
-    processed_results: int
-    attempts: int
-    notified: int
+    processed_runs: int | None
+    processed_results: int | None
+    attempts: int | None
+    search_params: Any
 
 
 class CleanupJobsBatchRow(msgspec.Struct, frozen=True):
@@ -209,7 +209,7 @@ class RecordJobPageRow(msgspec.Struct, frozen=True):
 ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "cancel_job": CancelJobRow,
     "claim_due_email": ClaimDueEmailRow,
-    "claim_next_job": ClaimNextJobRow,
+    "claim_next_step": ClaimNextStepRow,
     "cleanup_jobs_batch": CleanupJobsBatchRow,
     "create_job": CreateJobRow,
     "export_job_creators_batch": ExportJobCreatorsBatchRow,
@@ -241,9 +241,18 @@ class Queries(Protocol):
         self, conn: Connection, *, email_type: str, lease_seconds: float
     ) -> Awaitable[ClaimDueEmailRow | None]: ...
 
-    def claim_next_job(
-        self, conn: Connection, *, worker_id: str, lease_seconds: float
-    ) -> Awaitable[ClaimNextJobRow | None]: ...
+    def claim_next_step(
+        self,
+        conn: Connection,
+        *,
+        worker_id: str,
+        held_job_id: UUID | None,
+        lease_seconds: float,
+        provider: str,
+        calls_per_second: float,
+        max_calls_in_flight: int,
+        max_jobs_per_user: int,
+    ) -> Awaitable[ClaimNextStepRow]: ...
 
     def cleanup_cutoff(self, conn: Connection, *, older_than_days: int) -> Awaitable[datetime]: ...
 
@@ -459,6 +468,8 @@ class Queries(Protocol):
 
     def max_connections(self, conn: Connection) -> Awaitable[int]: ...
 
+    def pause_provider(self, conn: Connection, *, provider: str, seconds: float) -> Awaitable[str]: ...
+
     def record_job_page(
         self,
         conn: Connection,
@@ -484,7 +495,7 @@ class Queries(Protocol):
     ) -> Awaitable[str]: ...
 
     def retry_job_later(
-        self, conn: Connection, *, job_id: UUID, worker_id: str, delay_seconds: float
+        self, conn: Connection, *, job_id: UUID, worker_id: str, delay_seconds: float, failed_attempt: bool
     ) -> Awaitable[bool | None]: ...
 
     def save_job_profiles(self, conn: Connection, *, job_id: UUID, profiles: Any) -> Awaitable[str]: ...
