@@ -13,8 +13,9 @@ every contender, with the dataset of bench/dataset.py. For each route:
 - the floor: pgbench -M prepared running the route's named query, read from
   the aiosql query object, with the same users and ids, as many connections as
   the service's pool;
-- the old stack: ../shared/peers/node-drizzle (node + drizzle + postgres.js)
-  with the same pool size, driven exactly like the service.
+- the old stack: ../shared/peers/node-drizzle (node + drizzle + postgres.js;
+  BENCH_PEER_DIR names another copy), installed into bench/out/ and run with
+  the same pool size, driven exactly like the service.
 
 The report is printed and written to bench/out/report.md.
 """
@@ -50,7 +51,7 @@ from service.paths import PROJECT_ROOT
 from service.settings import load_settings
 
 OUT_DIR = BENCH_DIR / "out"
-PEER_DIR = PROJECT_ROOT.parent / "shared" / "peers" / "node-drizzle"
+PEER_FILES = ("package.json", "package-lock.json", "schema.js", "server.js")
 POOL_SIZE = 10  # the service's default DB_POOL_MAX_SIZE; pgbench and the peer get as many
 CONNECTIONS = 32
 TARGETS = 128
@@ -109,10 +110,49 @@ def running_service(server: BenchServer, secret: str) -> Iterator[tuple[str, psu
         yield url, p
 
 
+def peer_source_dir() -> Path:
+    """BENCH_PEER_DIR, else ../shared/peers/node-drizzle beside this checkout or, from a git
+    worktree elsewhere, beside the main checkout."""
+    if os.environ.get("BENCH_PEER_DIR"):
+        return Path(os.environ["BENCH_PEER_DIR"]).resolve()
+    roots = [PROJECT_ROOT]
+    common = subprocess.run(
+        ["git", "-C", str(PROJECT_ROOT), "rev-parse", "--path-format=absolute", "--git-common-dir"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if common.returncode == 0:
+        roots.append(Path(common.stdout.strip()).parent)
+    candidates = [root.resolve().parent / "shared" / "peers" / "node-drizzle" for root in roots]
+    return next((c for c in candidates if (c / "server.js").is_file()), candidates[0])
+
+
+def installed_peer() -> Path:
+    """The peer's files copied into bench/out/ and installed there.
+
+    The shared copy is read-only (and others read it), so `npm ci` cannot run
+    in place; the copy is refreshed when the shared files change.
+    """
+    source = peer_source_dir()
+    if not (source / "server.js").is_file():
+        raise RuntimeError(f"the Node + Drizzle peer is not at {source}: set BENCH_PEER_DIR or use --skip-peer")
+    peer_dir = OUT_DIR / "node-drizzle"
+    peer_dir.mkdir(parents=True, exist_ok=True)
+    changed = False
+    for name in PEER_FILES:
+        text = (source / name).read_bytes()
+        if not (peer_dir / name).is_file() or (peer_dir / name).read_bytes() != text:
+            (peer_dir / name).write_bytes(text)
+            changed = True
+    if changed or not (peer_dir / "node_modules").is_dir():
+        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=peer_dir, check=True)
+    return peer_dir
+
+
 @contextmanager
 def running_peer(server: BenchServer) -> Iterator[tuple[str, psutil.Popen]]:
-    if not (PEER_DIR / "node_modules").exists():
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=PEER_DIR, check=True)
+    peer_dir = installed_peer()
     port = free_port()
     env = {
         **base_env(),
@@ -123,7 +163,7 @@ def running_peer(server: BenchServer) -> Iterator[tuple[str, psutil.Popen]]:
     }
     url = f"http://127.0.0.1:{port}"
     with background(
-        ["node", "server.js"], cwd=PEER_DIR, env=env, log=OUT_DIR / "peer.log", ready=f"{url}/api/campaigns"
+        ["node", "server.js"], cwd=peer_dir, env=env, log=OUT_DIR / "peer.log", ready=f"{url}/api/campaigns"
     ) as process:
         yield url, process
 
