@@ -110,6 +110,7 @@ def cases(user: str, campaign: uuid.UUID, job: uuid.UUID) -> list[tuple[str, str
                 "target_username": None,
                 "region": "US",
                 "target_results": 100,
+                "search_params": None,
                 "timeout_seconds": 1800,
                 "max_active_jobs": 10,
                 "max_jobs_per_minute": 30,

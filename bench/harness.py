@@ -93,7 +93,10 @@ def base_env() -> dict[str, str]:
 
 
 @contextmanager
-def running_service(server: BenchServer, secret: str) -> Iterator[tuple[str, psutil.Popen]]:
+def running_service(
+    server: BenchServer, secret: str, settings: dict[str, str] | None = None
+) -> Iterator[tuple[str, psutil.Popen]]:
+    """The service as deployed; `settings` adds or overrides environment settings (bench.profile_service)."""
     port = free_port()
     env = {
         **base_env(),
@@ -103,6 +106,7 @@ def running_service(server: BenchServer, secret: str) -> Iterator[tuple[str, psu
         "DB_POOL_MAX_SIZE": str(POOL_SIZE),
         # Workers run as processes of their own here; the dataset's unfinished jobs stay as they are.
         "RUN_WORKER": "false",
+        **(settings or {}),
     }
     url = f"http://127.0.0.1:{port}"
     command = [sys.executable, "main.py", "serve"]
@@ -322,6 +326,12 @@ def versions(server: BenchServer) -> str:
     )
 
 
+def save_report(sections: list[str]) -> str:
+    report = "\n\n".join(sections) + "\n"
+    (OUT_DIR / "report.md").write_text(report)
+    return report
+
+
 def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=15, help="measured seconds per contender and route")
@@ -350,6 +360,7 @@ def main() -> None:
             results = measure_routes(server, targets, service, peer, args)
         sections.append(versions(server))
         sections.append(route_table(results))
+        save_report(sections)  # the route table survives a failure in a later part
         sections.append(measure_worker(server, jobs=args.worker_jobs, concurrency=4))
         if not args.skip_growth:
             with running_service(server, secret) as (url, process):
@@ -359,6 +370,4 @@ def main() -> None:
         explained = asyncio.run(explain_report(server.dsn, scale=1.0))
     EXPLAIN_PATH.write_text(explained)
     sections.append(f"Indexes and plans (full plans in {EXPLAIN_PATH.name}):\n\n" + explained.split("## Plans")[0])
-    report = "\n\n".join(sections) + "\n"
-    (OUT_DIR / "report.md").write_text(report)
-    print(report)
+    print(save_report(sections))

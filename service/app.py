@@ -8,7 +8,7 @@ from importlib.metadata import version
 from litestar import Litestar, Router
 from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 
 from service.api.admin import AdminController
 from service.api.campaign_creators import CampaignCreatorController
@@ -31,6 +31,7 @@ from service.migrations import migration_ids
 from service.notifications import JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL, Listener
 from service.openapi import BEARER_SCHEME, COOKIE_SCHEME, openapi_config, swagger_assets_router
 from service.origins import parse_allowed_origins
+from service.request_metrics import RequestMetrics
 from service.settings import Settings
 from service.stream_limits import PerUserSlots
 from service.system_config import SystemConfig
@@ -94,12 +95,11 @@ def create_app(
         ],
         security=[{BEARER_SCHEME: []}, {COOKIE_SCHEME: []}],
     )
-    metrics = PrometheusConfig(app_name="influencer", prefix="http", group_path=True, exclude=["^/metrics$"])
     app = Litestar(
         route_handlers=[api, health, ready, TokenlessMetrics, swagger_assets_router()],
         lifespan=[lifespan],
         middleware=[
-            metrics.middleware,
+            RequestMetrics,
             DefineMiddleware(BodyTimeoutMiddleware, timeout_seconds=settings.body_timeout_seconds),
             DefineMiddleware(
                 BearerTokenMiddleware,
@@ -123,8 +123,8 @@ def create_app(
             }
         ),
     )
-    # Around the whole application, so that even a request no route matches has an id.
-    app.asgi_handler = RequestIds(app.asgi_handler)
+    # Around the whole application, so that even a request no route matches has an id and an access line.
+    app.asgi_handler = RequestIds(app.asgi_handler, access_log=settings.access_log)
     return app
 
 

@@ -62,7 +62,8 @@ def serve(settings: Settings) -> None:
             "host": settings.host,
             "port": settings.port,
             "log_config": None,
-            "access_log": settings.access_log,
+            # The app writes the access line itself (service.logs.RequestIds), with the request id.
+            "access_log": False,
             "loop": "uvloop",
             # httptools, with a bound on request headers (431); set per process by create_app.
             "http": "service.http_limits:BoundedHttpToolsProtocol",

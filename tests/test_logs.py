@@ -18,7 +18,16 @@ from litestar.testing import AsyncTestClient
 from service.app import create_app
 from service.auth import TokenVerifier
 from service.database import TimedAdapter, create_pool
-from service.logs import JsonFormatter, LogContext, TextFormatter, log_context, log_handler, request_id_of
+from service.logs import (
+    ACCESS_LOGGER,
+    ACCESS_MESSAGE,
+    JsonFormatter,
+    LogContext,
+    TextFormatter,
+    log_context,
+    log_handler,
+    request_id_of,
+)
 from service.paths import PROJECT_ROOT
 from service.settings import Settings, SettingsError, load_settings
 from tests.conftest import SECRET
@@ -44,6 +53,7 @@ def captured(logger_name: str = "") -> Iterator[Lines]:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
+        handler.close()  # writes what the handler still holds
         lines.extend(json.loads(line) for line in stream.getvalue().splitlines())
 
 
@@ -75,13 +85,13 @@ def record(message: str, *args: object, name: str = "service.test", exc: bool = 
 
 
 def test_the_json_formatter_writes_one_object_a_line_with_context_access_fields_and_exception() -> None:
-    line = record('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET", "/health", "1.1", 200, name="uvicorn.access")
+    line = record(ACCESS_MESSAGE, "127.0.0.1:5", "GET", "/health", "1.1", 200, name=ACCESS_LOGGER)
     line.log_context = LogContext({"request_id": "r1"})
     entry = json.loads(JsonFormatter().format(line))
     assert entry["message"] == '127.0.0.1:5 - "GET /health HTTP/1.1" 200'
     assert (entry["request_id"], entry["method"], entry["path"], entry["status"]) == ("r1", "GET", "/health", 200)
     assert entry["level"] == "WARNING"
-    assert entry["logger"] == "uvicorn.access"
+    assert entry["logger"] == ACCESS_LOGGER
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00", entry["time"])
 
     failed = JsonFormatter().format(record("it failed:\nsecond line", exc=True))
@@ -201,8 +211,8 @@ def test_json_logs_of_a_running_service_carry_the_request_id_end_to_end(dsn: str
     output = process.stderr.read()
     lines = [json.loads(line) for line in output.splitlines()]  # every line is one JSON object
     mine = [line for line in lines if line.get("request_id") == "end-to-end-7"]
-    assert {line["logger"] for line in mine} >= {"uvicorn.access", "service.database"}, mine
-    access = next(line for line in mine if line["logger"] == "uvicorn.access")
+    assert {line["logger"] for line in mine} >= {ACCESS_LOGGER, "service.database"}, mine
+    access = next(line for line in mine if line["logger"] == ACCESS_LOGGER)
     assert (access["method"], access["path"], access["status"]) == ("GET", "/api/campaigns", 200)
 
 
