@@ -937,6 +937,7 @@ CREATE FUNCTION public.forget_campaign_creators() RETURNS trigger
 DECLARE
     gone uuid[] := array(SELECT DISTINCT o.job_id FROM old_rows AS o ORDER BY 1);
 BEGIN
+    PERFORM lock_campaign_creators(array(SELECT c.campaign_id FROM campaign_creators AS c WHERE c.job_ids && gone));
     -- Sightings went (a search or its pages were deleted): each affected
     -- creator is derived again from the searches that still have it; one that
     -- no search has any more leaves the list (its history stays with the campaign).
@@ -1099,6 +1100,29 @@ $$;
 COMMENT ON FUNCTION public.latest_sightings(pages public.scraping_results[]) IS 'One found_creators row per creator of the given result pages, as last seen in them (entries of every shape ours and the old system stored).';
 
 --
+-- Name: lock_campaign_creators(uuid[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.lock_campaign_creators(campaigns uuid[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    -- One statement stores a page: found_creators' INSERT and UPDATE triggers
+    -- then each merge their rows here in key order, one pass after the other.
+    -- Two pages of one campaign stored at once could lock A then B, and B then
+    -- A, across the two passes; so each writer first takes the campaign's lock
+    -- (in id order, to the end of its transaction): writers of one campaign's
+    -- list take turns, writers of different campaigns never wait on each other.
+    SELECT count(pg_advisory_xact_lock(hashtext('campaign_creators'), hashtext(c::text)))
+    FROM (SELECT DISTINCT unnest(campaigns) AS c ORDER BY 1) AS ordered
+$$;
+
+--
+-- Name: FUNCTION lock_campaign_creators(campaigns uuid[]); Type: COMMENT; Schema: public; Owner: -
+--
+
+COMMENT ON FUNCTION public.lock_campaign_creators(campaigns uuid[]) IS 'Takes the transaction-scoped lock under which campaign_creators rows of these campaigns are maintained.';
+
+--
 -- Name: merge_campaign_creators(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -1106,6 +1130,10 @@ CREATE FUNCTION public.merge_campaign_creators() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+    PERFORM lock_campaign_creators(array(
+        SELECT j.campaign_id FROM new_rows AS n
+        INNER JOIN scraping_jobs AS j ON n.job_id = j.id
+    ));
     -- New or moved sightings: the latest one wins; every search that found the
     -- creator is listed. A creator that comes back to the list (its pages were
     -- rebuilt, or a new search found it again) gets back its last status and note.

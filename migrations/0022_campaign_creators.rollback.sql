@@ -10,5 +10,6 @@ DROP TRIGGER found_creators_campaign_insert ON found_creators;
 DROP FUNCTION forget_campaign_creators();
 DROP FUNCTION merge_campaign_creators();
 DROP FUNCTION campaign_sightings(found_creators[]);
+DROP FUNCTION lock_campaign_creators(uuid[]);
 DROP TABLE campaign_creator_changes;
 DROP TABLE campaign_creators;

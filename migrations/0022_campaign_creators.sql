@@ -124,10 +124,30 @@ $$;
 COMMENT ON FUNCTION campaign_sightings(found_creators[]) IS
 'The campaign_creators columns of the given found_creators rows, the most recently stored sighting per creator.';
 
+CREATE FUNCTION lock_campaign_creators(campaigns uuid[]) RETURNS void
+LANGUAGE sql
+AS $$
+    -- One statement stores a page: found_creators' INSERT and UPDATE triggers
+    -- then each merge their rows here in key order, one pass after the other.
+    -- Two pages of one campaign stored at once could lock A then B, and B then
+    -- A, across the two passes; so each writer first takes the campaign's lock
+    -- (in id order, to the end of its transaction): writers of one campaign's
+    -- list take turns, writers of different campaigns never wait on each other.
+    SELECT count(pg_advisory_xact_lock(hashtext('campaign_creators'), hashtext(c::text)))
+    FROM (SELECT DISTINCT unnest(campaigns) AS c ORDER BY 1) AS ordered
+$$;
+
+COMMENT ON FUNCTION lock_campaign_creators(uuid[]) IS
+'Takes the transaction-scoped lock under which campaign_creators rows of these campaigns are maintained.';
+
 CREATE FUNCTION merge_campaign_creators() RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
+    PERFORM lock_campaign_creators(array(
+        SELECT j.campaign_id FROM new_rows AS n
+        INNER JOIN scraping_jobs AS j ON n.job_id = j.id
+    ));
     -- New or moved sightings: the latest one wins; every search that found the
     -- creator is listed. A creator that comes back to the list (its pages were
     -- rebuilt, or a new search found it again) gets back its last status and note.
@@ -178,6 +198,7 @@ AS $$
 DECLARE
     gone uuid[] := array(SELECT DISTINCT o.job_id FROM old_rows AS o ORDER BY 1);
 BEGIN
+    PERFORM lock_campaign_creators(array(SELECT c.campaign_id FROM campaign_creators AS c WHERE c.job_ids && gone));
     -- Sightings went (a search or its pages were deleted): each affected
     -- creator is derived again from the searches that still have it; one that
     -- no search has any more leaves the list (its history stays with the campaign).

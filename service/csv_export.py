@@ -37,6 +37,8 @@ COLUMNS = (
     "views",
     "hashtags",
 )
+CAMPAIGN_COLUMNS = (*COLUMNS, "status", "note")
+"""A campaign's creators: the job export's columns and the brand's status and note."""
 FORMULA_CHARACTERS = "=+-@\t\r\n\uff1d\uff0b\uff0d\uff20"
 # A formula character at the start of the cell (after blanks), or after anything
 # a spreadsheet may take for the start of a new cell.
@@ -66,11 +68,11 @@ def csv_lines(rows: Iterable[Iterable[Any]]) -> bytes:
     return out.getvalue().encode()
 
 
-def csv_chunk(rows: Iterable[object]) -> bytes:
+def csv_chunk(rows: Iterable[object], columns: tuple[str, ...] = COLUMNS) -> bytes:
     """The CSV lines of `rows`, objects with an attribute per column (the export query's rows)."""
-    return csv_lines([getattr(row, column) for column in COLUMNS] for row in rows)
+    return csv_lines([getattr(row, column) for column in columns] for row in rows)
 
 
-def csv_header() -> bytes:
+def csv_header(columns: tuple[str, ...] = COLUMNS) -> bytes:
     """The column names: fixed text, so left unquoted (readers that match on `platform,handle,...` keep working)."""
-    return (",".join(COLUMNS) + "\r\n").encode()
+    return (",".join(columns) + "\r\n").encode()

@@ -26,6 +26,7 @@ __all__ = [
     "ClaimNextStepRow",
     "CleanupJobsBatchRow",
     "CreateJobRow",
+    "ExportCampaignCreatorsBatchRow",
     "ExportJobCreatorsBatchRow",
     "GetAdoptionSummaryRow",
     "GetConfigEntryRow",
@@ -95,6 +96,31 @@ class CreateJobRow(msgspec.Struct, frozen=True):
     job: str | None
     refused: str | None
     woken: int
+
+
+class ExportCampaignCreatorsBatchRow(msgspec.Struct, frozen=True):
+    """A row of `export_campaign_creators_batch`."""
+
+    followers: Decimal | None
+    engagement_rate: Decimal | None
+    sort_value: Decimal
+    found_at: datetime
+    creator_key: str
+    status: str | None
+    note: str | None
+    platform: str | None
+    handle: str | None
+    name: str | None
+    emails: str | None
+    bio: str | None
+    avatar_url: str | None
+    video_url: str | None
+    video_description: str | None
+    likes: Decimal | None
+    comments: Decimal | None
+    shares: Decimal | None
+    views: Decimal | None
+    hashtags: str | None
 
 
 class ExportJobCreatorsBatchRow(msgspec.Struct, frozen=True):
@@ -212,6 +238,7 @@ ROW_TYPES: dict[str, type[msgspec.Struct]] = {
     "claim_next_step": ClaimNextStepRow,
     "cleanup_jobs_batch": CleanupJobsBatchRow,
     "create_job": CreateJobRow,
+    "export_campaign_creators_batch": ExportCampaignCreatorsBatchRow,
     "export_job_creators_batch": ExportJobCreatorsBatchRow,
     "get_adoption_summary": GetAdoptionSummaryRow,
     "get_config_entry": GetConfigEntryRow,
@@ -232,6 +259,8 @@ class Queries(Protocol):
     """The aiosql object of sql/, with every query's parameters and result typed."""
 
     available_queries: list[str]
+
+    def campaign_exists(self, conn: Connection, *, user_id: str, campaign_id: UUID) -> Awaitable[bool]: ...
 
     def campaign_stats(self, conn: Connection, *, user_id: str) -> Awaitable[str]: ...
 
@@ -293,6 +322,46 @@ class Queries(Protocol):
     def delete_campaign(self, conn: Connection, *, user_id: str, campaign_id: UUID) -> Awaitable[UUID | None]: ...
 
     def delete_config_entry(self, conn: Connection, *, category: str, key: str) -> Awaitable[UUID | None]: ...
+
+    def export_campaign_creators_batch(
+        self,
+        conn: Connection,
+        *,
+        user_id: str,
+        campaign_id: UUID,
+        platform: str | None,
+        min_followers: Decimal | int | None,
+        max_followers: Decimal | int | None,
+        has_email: bool | None,
+        hashtag: str | None,
+        status: str | None,
+        text_query: str | None,
+        sort_by: str,
+        after_value: Decimal | int | None,
+        after_found_at: datetime | None,
+        after_key: str | None,
+        batch_size: int,
+    ) -> AsyncIterator[ExportCampaignCreatorsBatchRow]: ...
+
+    def export_campaign_creators_batch_cursor(
+        self,
+        conn: Connection,
+        *,
+        user_id: str,
+        campaign_id: UUID,
+        platform: str | None,
+        min_followers: Decimal | int | None,
+        max_followers: Decimal | int | None,
+        has_email: bool | None,
+        hashtag: str | None,
+        status: str | None,
+        text_query: str | None,
+        sort_by: str,
+        after_value: Decimal | int | None,
+        after_found_at: datetime | None,
+        after_key: str | None,
+        batch_size: int,
+    ) -> AbstractAsyncContextManager[TimedCursorFactory]: ...
 
     def export_job_creators_batch(
         self,

@@ -320,3 +320,200 @@ recorded AS (
 
 SELECT (SELECT count(*) FROM recorded) >= 0 AS found
 FROM target;
+
+-- name: export_campaign_creators_batch(user_id, campaign_id, platform, min_followers, max_followers, has_email, hashtag, status, text_query, sort_by, after_value, after_found_at, after_key, batch_size)
+-- The next batch of a user's campaign's filtered creators as CSV-ready
+-- columns (with the brand's status and note), after the previous batch's last
+-- (sort value or found_at, creator key), in the order of the list. The export
+-- reads batch by batch, each a short statement of its own, so nothing is held
+-- while the client reads. No rows when the campaign is not the user's.
+-- Index: as list_campaign_creators_page.
+-- nullable: platform, min_followers, max_followers, has_email, hashtag, status, text_query, after_key
+-- not null: sort_value, found_at, creator_key
+WITH campaign AS (
+    SELECT id FROM campaigns
+    WHERE id = :campaign_id AND user_id = :user_id
+),
+
+matching AS (
+    (
+        SELECT
+            m.creator_key,
+            m.job_id,
+            m.page,
+            m.position,
+            m.job_ids,
+            m.followers,
+            m.engagement_rate,
+            m.found_at,
+            m.status,
+            m.note,
+            m.status_changed_at,
+            m.followers AS sort_value
+        FROM campaign_creators AS m
+        WHERE
+            m.campaign_id = (SELECT id FROM campaign)
+            AND :sort_by::text = 'followers' AND :text_query::text IS NULL
+            AND m.followers <= coalesce(least(:after_value::numeric, :max_followers::numeric), 'Infinity')
+            AND m.followers >= coalesce(:min_followers::numeric, '-Infinity')
+            AND (:after_value::numeric IS NULL OR m.followers < :after_value OR m.creator_key > :after_key::text)
+            AND (:platform::text IS NULL OR m.platform = :platform)
+            AND (:has_email::boolean IS NULL OR m.has_email = :has_email)
+            AND (:hashtag::text IS NULL OR lower(:hashtag) = any(m.hashtags))
+            AND (:status::text IS NULL OR m.status = :status)
+        ORDER BY m.followers DESC, m.creator_key ASC
+        LIMIT :batch_size::integer
+    )
+    UNION ALL
+    (
+        SELECT
+            m.creator_key,
+            m.job_id,
+            m.page,
+            m.position,
+            m.job_ids,
+            m.followers,
+            m.engagement_rate,
+            m.found_at,
+            m.status,
+            m.note,
+            m.status_changed_at,
+            m.engagement_rate AS sort_value
+        FROM campaign_creators AS m
+        WHERE
+            m.campaign_id = (SELECT id FROM campaign)
+            AND :sort_by::text = 'engagement' AND :text_query::text IS NULL
+            AND m.engagement_rate <= coalesce(:after_value::numeric, 'Infinity')
+            AND (:after_value::numeric IS NULL OR m.engagement_rate < :after_value OR m.creator_key > :after_key::text)
+            AND (:min_followers::numeric IS NULL OR m.followers >= :min_followers)
+            AND (:max_followers::numeric IS NULL OR m.followers <= :max_followers)
+            AND (:platform::text IS NULL OR m.platform = :platform)
+            AND (:has_email::boolean IS NULL OR m.has_email = :has_email)
+            AND (:hashtag::text IS NULL OR lower(:hashtag) = any(m.hashtags))
+            AND (:status::text IS NULL OR m.status = :status)
+        ORDER BY m.engagement_rate DESC, m.creator_key ASC
+        LIMIT :batch_size::integer
+    )
+    UNION ALL
+    (
+        SELECT
+            m.creator_key,
+            m.job_id,
+            m.page,
+            m.position,
+            m.job_ids,
+            m.followers,
+            m.engagement_rate,
+            m.found_at,
+            m.status,
+            m.note,
+            m.status_changed_at,
+            extract(EPOCH FROM m.found_at) AS sort_value
+        FROM campaign_creators AS m
+        WHERE
+            m.campaign_id = (SELECT id FROM campaign)
+            AND :sort_by::text = 'recent' AND :text_query::text IS NULL
+            AND m.found_at <= coalesce(:after_found_at::timestamptz, 'infinity')
+            AND (
+                :after_found_at::timestamptz IS NULL
+                OR m.found_at < :after_found_at
+                OR m.creator_key > :after_key::text
+            )
+            AND (:min_followers::numeric IS NULL OR m.followers >= :min_followers)
+            AND (:max_followers::numeric IS NULL OR m.followers <= :max_followers)
+            AND (:platform::text IS NULL OR m.platform = :platform)
+            AND (:has_email::boolean IS NULL OR m.has_email = :has_email)
+            AND (:hashtag::text IS NULL OR lower(:hashtag) = any(m.hashtags))
+            AND (:status::text IS NULL OR m.status = :status)
+        ORDER BY m.found_at DESC, m.creator_key ASC
+        LIMIT :batch_size::integer
+    )
+    UNION ALL
+    (
+        SELECT t.*
+        FROM (
+            SELECT
+                m.creator_key,
+                m.job_id,
+                m.page,
+                m.position,
+                m.job_ids,
+                m.followers,
+                m.engagement_rate,
+                m.found_at,
+                m.status,
+                m.note,
+                m.status_changed_at,
+                CASE :sort_by::text
+                    WHEN 'followers' THEN m.followers
+                    WHEN 'engagement' THEN m.engagement_rate
+                    ELSE extract(EPOCH FROM m.found_at)
+                END AS sort_value
+            FROM campaign_creators AS m
+            WHERE
+                m.campaign_id = (SELECT id FROM campaign)
+                AND :text_query::text IS NOT NULL
+                AND m.search_text @@ websearch_to_tsquery('simple', :text_query)
+                AND (:min_followers::numeric IS NULL OR m.followers >= :min_followers)
+                AND (:max_followers::numeric IS NULL OR m.followers <= :max_followers)
+                AND (:platform::text IS NULL OR m.platform = :platform)
+                AND (:has_email::boolean IS NULL OR m.has_email = :has_email)
+                AND (:hashtag::text IS NULL OR lower(:hashtag) = any(m.hashtags))
+                AND (:status::text IS NULL OR m.status = :status)
+        ) AS t
+        WHERE
+            coalesce(:after_value::numeric, extract(EPOCH FROM :after_found_at::timestamptz)) IS NULL
+            OR t.sort_value < coalesce(:after_value::numeric, extract(EPOCH FROM :after_found_at::timestamptz))
+            OR (
+                t.sort_value = coalesce(:after_value::numeric, extract(EPOCH FROM :after_found_at::timestamptz))
+                AND t.creator_key > :after_key::text
+            )
+        ORDER BY t.sort_value DESC, t.creator_key ASC
+        LIMIT :batch_size::integer
+    )
+)
+
+SELECT
+    m.followers,
+    m.engagement_rate,
+    m.sort_value,
+    m.found_at,
+    m.creator_key,
+    m.status,
+    m.note,
+    e.entry ->> 'platform' AS platform,
+    e.entry #>> '{creator,handle}' AS handle,
+    e.entry #>> '{creator,name}' AS name,
+    CASE WHEN jsonb_typeof(e.entry #> '{creator,emails}') = 'array' THEN (
+        SELECT string_agg(email, '; ') FROM jsonb_array_elements_text(e.entry #> '{creator,emails}') AS email
+    ) END AS emails,
+    e.entry #>> '{creator,bio}' AS bio,
+    e.entry #>> '{creator,avatarUrl}' AS avatar_url,
+    e.entry #>> '{video,url}' AS video_url,
+    e.entry #>> '{video,description}' AS video_description,
+    json_number(e.entry #> '{video,statistics,likes}') AS likes,
+    json_number(e.entry #> '{video,statistics,comments}') AS comments,
+    json_number(e.entry #> '{video,statistics,shares}') AS shares,
+    json_number(e.entry #> '{video,statistics,views}') AS views,
+    CASE WHEN jsonb_typeof(e.entry -> 'hashtags') = 'array' THEN (
+        SELECT string_agg(tag, ' ') FROM jsonb_array_elements_text(e.entry -> 'hashtags') AS tag
+    ) END AS hashtags
+FROM matching AS m
+INNER JOIN LATERAL (
+    SELECT r.creators -> (m.position - 1) AS entry
+    FROM scraping_results AS r
+    WHERE r.job_id = m.job_id AND r.page = m.page
+    -- OFFSET 0 keeps this a subquery: pulled up, each use of e.entry below
+    -- would decompress the whole page again. (One row by key: nothing to order.)
+    OFFSET 0  -- noqa: AM09
+) AS e ON TRUE
+ORDER BY m.sort_value DESC, m.creator_key ASC;
+
+-- name: campaign_exists(user_id, campaign_id)$
+-- Whether the campaign exists and is the user's (before an export's status line goes out).
+-- Index: campaigns_pkey.
+-- not null
+SELECT exists(
+    SELECT FROM campaigns
+    WHERE id = :campaign_id AND user_id = :user_id
+);

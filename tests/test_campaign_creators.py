@@ -1,14 +1,23 @@
 """A campaign's creators: one list across its searches, filtered and paged, with statuses and their history."""
 
+import asyncio
+import csv
+import io
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import asyncpg
 import msgspec
 import pytest
 from litestar.testing import AsyncTestClient
 
-from service.api.campaign_creators import CampaignCreatorDetail, CampaignCreatorPage
+from service.api.campaign_creators import (
+    CampaignCreatorDetail,
+    CampaignCreatorFilters,
+    CampaignCreatorPage,
+    campaign_list_reader,
+)
+from service.csv_export import CAMPAIGN_COLUMNS
 from tests.factories import add_job, create_campaign, fixtures
 from tests.plans import plan_of
 from tests.test_job_creators import creator
@@ -243,3 +252,111 @@ async def test_a_page_reads_a_range_of_its_sorts_index(pool: asyncpg.Pool, sort:
         )
     assert index in plan
     assert "Seq Scan on campaign_creators" not in plan
+
+
+def csv_rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_the_list_as_csv_with_status_and_note(client: Client, auth: dict[str, str], pool: asyncpg.Pool) -> None:
+    campaign = await campaign_with_searches(client, auth, pool)
+    base = f"/api/campaigns/{campaign['id']}/creators"
+    await client.put(f"{base}/tiktok/bob", json={"status": "shortlisted", "note": "=HYPERLINK(1)"}, headers=auth)
+    response = await client.get(base, params={"format": "csv"}, headers=auth)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert "attachment" in response.headers["content-disposition"]
+    assert response.text.splitlines()[0] == ",".join(CAMPAIGN_COLUMNS)
+    rows = csv_rows(response.text)
+    assert [f"{r['platform']}:{r['handle']}" for r in rows] == handles(await page(client, auth, campaign["id"]))
+    bob = next(r for r in rows if r["handle"] == "bob")
+    assert (bob["status"], bob["note"]) == ("shortlisted", "'=HYPERLINK(1)")  # formula-safe
+    ann = next(r for r in rows if r["handle"] == "ANN")
+    assert (ann["followers"], ann["engagement_rate"], ann["status"]) == ("2500", "0.3000", "")
+
+
+@pytest.mark.parametrize("sort", ["followers", "engagement", "recent"])
+@pytest.mark.parametrize("params", [{}, {"q": "creator"}, {"minFollowers": 5}])
+async def test_the_csv_walks_the_whole_filtered_list_in_batches(
+    client: Client, auth: dict[str, str], pool: asyncpg.Pool, sort: str, params: dict[str, Any]
+) -> None:
+    campaign = await create_campaign(client, auth)
+    for search in range(3):
+        await add_job(
+            pool,
+            campaign,
+            pages=[
+                [
+                    creator(f"h{(search * 7 + i) % 25}", (i * 37) % 11, likes=i % 3, views=10, bio="a creator")
+                    for i in range(9)
+                ]
+                for _ in range(2)
+            ],
+        )
+    listed = handles(await page(client, auth, campaign["id"], sort=sort, limit=200, **params))
+    async with pool.acquire() as conn:
+        read = campaign_list_reader(
+            campaign["userId"],
+            uuid.UUID(campaign["id"]),
+            CampaignCreatorFilters(
+                platform=None,
+                min_followers=params.get("minFollowers"),
+                max_followers=None,
+                has_email=None,
+                hashtag=None,
+                status=None,
+                text_query=params.get("q"),
+            ),
+            sort,
+            batch_rows=4,
+        )
+        walked: list[str] = []
+        after = None
+        while True:
+            batch = await read(cast(asyncpg.Connection, conn), after)
+            walked += [f"{row.platform}:{row.handle}" for row in batch.rows]  # type: ignore[attr-defined]
+            after = batch.after
+            if after is None:
+                break
+    assert walked == listed
+    assert len(listed) > 4
+    over_http = await client.get(
+        f"/api/campaigns/{campaign['id']}/creators", params={"format": "csv", "sort": sort, **params}, headers=auth
+    )
+    assert [f"{r['platform']}:{r['handle']}" for r in csv_rows(over_http.text)] == listed
+
+
+async def test_the_csv_of_another_users_campaign_is_404(
+    client: Client, auth: dict[str, str], other_auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    campaign = await campaign_with_searches(client, auth, pool)
+    response = await client.get(f"/api/campaigns/{campaign['id']}/creators?format=csv", headers=other_auth)
+    assert response.status_code == 404
+    bad = await client.get(f"/api/campaigns/{campaign['id']}/creators?format=csv&q=%00", headers=auth)
+    assert bad.status_code == 400
+
+
+async def test_searches_of_one_campaign_store_pages_at_once_without_deadlocks(
+    client: Client, auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    # Each stored page merges its creators into the campaign's list in two passes
+    # (found_creators' inserted rows, then its updated ones); two searches storing
+    # the same creators at once, new to one and known to the other, lock them in
+    # crossing orders unless the campaign's writers take turns.
+    campaign = await create_campaign(client, auth)
+    rounds = 30
+    names = [f"x{i}" for i in range(12)]
+    first = await add_job(pool, campaign, pages=[[creator(n, 1) for n in names[:6]]])
+    second = await add_job(pool, campaign, pages=[[creator(n, 1) for n in names[6:]]])
+
+    async def store(job_id: str, order: list[str]) -> None:
+        async with pool.acquire() as conn:
+            for page in range(1, rounds + 1):
+                await fixtures.insert_result_fixture(
+                    conn, job_id=job_id, page=page, creators=[creator(n, page) for n in order]
+                )
+
+    await asyncio.gather(store(first, names), store(second, list(reversed(names))))
+    async with pool.acquire() as conn:
+        assert [r async for r in fixtures.campaign_creators_drift(conn, campaign_id=campaign["id"])] == []
+    assert len(handles(await page(client, auth, campaign["id"], limit=200))) == len(names)

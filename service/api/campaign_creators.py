@@ -2,17 +2,21 @@
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 from uuid import UUID
 
+import asyncpg
 import msgspec
 from litestar import Controller, Response, get, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
 
 from service.api.shapes import Shape, documented, errors, json_response
+from service.api.streams import EXPORT_BATCH_ROWS, Batch, Export, ReadBatch, csv_export
 from service.auth import AuthRequest
+from service.csv_export import CAMPAIGN_COLUMNS
 from service.database import connection, queries
 from service.enumerations import PLATFORM_BY_SLUG, CreatorStatus, Platform, PlatformSlug
 from service.errors import InvalidInput
@@ -78,6 +82,64 @@ class CreatorDecision(msgspec.Struct, forbid_unknown_fields=True):
     note: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
 
 
+class CampaignCreatorFilters(TypedDict):
+    """The optional filters of a campaign's creators (None: no filter)."""
+
+    platform: Platform | None
+    min_followers: int | None
+    max_followers: int | None
+    has_email: bool | None
+    hashtag: str | None
+    status: CreatorStatus | None
+    text_query: str | None
+
+
+def campaign_list_reader(
+    user_id: str, campaign_id: UUID, filters: CampaignCreatorFilters, sort: str, batch_rows: int
+) -> ReadBatch:
+    """Batches of a campaign's filtered creators in the list's order, by keyset (sort value, found_at, key)."""
+
+    async def read(conn: asyncpg.Connection, after: tuple[Decimal, datetime, str] | None) -> Batch:
+        recent = sort == "recent"
+        rows = [
+            row
+            async for row in queries.export_campaign_creators_batch(
+                conn,
+                user_id=user_id,
+                campaign_id=campaign_id,
+                sort_by=sort,
+                after_value=after[0] if after and not recent else None,
+                after_found_at=after[1] if after and recent else None,
+                after_key=after[2] if after else None,
+                batch_size=batch_rows,
+                **filters,
+            )
+        ]
+        last = rows[-1] if len(rows) == batch_rows else None
+        return Batch(rows, (last.sort_value, last.found_at, last.creator_key) if last else None)
+
+    return read
+
+
+async def campaign_list_csv(
+    state: State, user_id: str, campaign_id: UUID, filters: CampaignCreatorFilters, sort: str
+) -> Stream:
+    """`GET /api/campaigns/{id}/creators?format=csv`."""
+
+    async def exists(db: asyncpg.Connection) -> bool:
+        return await queries.campaign_exists(db, user_id=user_id, campaign_id=campaign_id) is True
+
+    export = Export(
+        exists=exists,
+        read=campaign_list_reader(user_id, campaign_id, filters, sort, EXPORT_BATCH_ROWS),
+        file_name=f"campaign-{campaign_id}-creators.csv",
+        label=f"campaign {campaign_id} list",
+        missing="Campaign not found",
+        columns=CAMPAIGN_COLUMNS,
+    )
+    return await csv_export(state, user_id, export)
+
+
 def creator_key(platform: PlatformSlug, handle: str) -> str:
     """The key the list knows a creator by: platform and handle, ignoring case (as migration 0008 builds it)."""
     name = clean_text(handle, "handle", max_length=HANDLE_MAX).removeprefix("@")
@@ -124,27 +186,40 @@ class CampaignCreatorController(Controller):
         sort: Annotated[CampaignCreatorSort, QueryParameter(description="Highest or newest first")] = "followers",
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="Creators per page (default 50)")] = 50,
         cursor: Annotated[str | None, QueryParameter(description="pagination: the previous nextCursor")] = None,
+        format: Annotated[
+            Literal["json", "csv"], QueryParameter(description="csv: the whole filtered list, with status and note")
+        ] = "json",
     ) -> Response[Any]:
-        """Every creator found by any of the campaign's searches, once each, as last seen, with its status."""
+        """Every creator found by any of the campaign's searches, once each, as last seen, with its status.
+
+        With format=csv, the whole filtered list in the same order as a CSV download: the job export's
+        columns, then status and note; streamed in batches under the job export's rules (per-user cap,
+        formula-safe cells, nothing held while the client reads).
+        """
         campaign = parse_id(campaign_id, "campaignId")
+        filters = CampaignCreatorFilters(
+            platform=PLATFORM_BY_SLUG[platform] if platform else None,
+            min_followers=min_followers,
+            max_followers=max_followers,
+            has_email=has_email,
+            hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
+            status=status,
+            text_query=clean_optional_text(q, "q", max_length=TEXT_QUERY_MAX),
+        )
+        if format == "csv":
+            return await campaign_list_csv(state, request.user.user_id, campaign, filters, sort)
         after_value, after_found_at, after_key = after_position(cursor, sort)
         async with connection(state) as db:
             row = await queries.list_campaign_creators_page(
                 db,
                 user_id=request.user.user_id,
                 campaign_id=campaign,
-                platform=PLATFORM_BY_SLUG[platform] if platform else None,
-                min_followers=min_followers,
-                max_followers=max_followers,
-                has_email=has_email,
-                hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
-                status=status,
-                text_query=clean_optional_text(q, "q", max_length=TEXT_QUERY_MAX),
                 sort_by=sort,
                 after_value=after_value,
                 after_found_at=after_found_at,
                 after_key=after_key,
                 page_size=limit,
+                **filters,
             )
         if row is None:
             raise NotFoundException("Campaign not found")

@@ -23,7 +23,7 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.response import ServerSentEvent, ServerSentEventMessage, Stream
 
-from service.csv_export import csv_chunk, csv_header
+from service.csv_export import COLUMNS, csv_chunk, csv_header
 from service.database import DATABASE_ERRORS, connection, queries
 from service.job_feed import JobFeed
 from service.stream_limits import PerUserSlots, Slot
@@ -106,6 +106,7 @@ class Export:
     label: str
     """Names it in logs: "job <id>", "campaign <id>"."""
     missing: str
+    columns: tuple[str, ...] = COLUMNS
 
 
 def campaign_creators_reader(job_ids: Sequence[UUID], batch_rows: int) -> ReadBatch:
@@ -141,7 +142,7 @@ async def csv_export(state: State, user_id: str, export: Export) -> Stream:
     except BaseException:
         slot.release()
         raise
-    body = csv_body(state, export.read, export.label, first, slot)
+    body = csv_body(state, export.read, export.label, first, slot, export.columns)
     slot.release_with(body)
     return Stream(
         body,
@@ -151,7 +152,12 @@ async def csv_export(state: State, user_id: str, export: Export) -> Stream:
 
 
 async def csv_body(
-    state: State, read: ReadBatch, label: str, first: Batch | None = None, slot: Slot | None = None
+    state: State,
+    read: ReadBatch,
+    label: str,
+    first: Batch | None = None,
+    slot: Slot | None = None,
+    columns: tuple[str, ...] = COLUMNS,
 ) -> AsyncGenerator[bytes, None]:
     """The header and the first batch (read here unless given), then each further batch, each
     read on a connection of its own that goes back to the pool before the chunk is sent."""
@@ -171,7 +177,7 @@ async def csv_body(
                     log.warning("CSV export of %s cut short after %d rows: %r", label, sent, exc)
                     raise StreamCutError(f"export of {label} cut short") from exc
             if header or batch.rows:
-                yield (csv_header() if header else b"") + csv_chunk(batch.rows)
+                yield (csv_header(columns) if header else b"") + csv_chunk(batch.rows, columns)
                 header = False
             sent, after = sent + len(batch.rows), batch.after
             if after is None:
