@@ -11,7 +11,7 @@ from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusController
 
 from service.api.admin import AdminController
-from service.api.campaign_creators import CampaignCreatorController
+from service.api.campaign_creators import CampaignCreatorController, campaign_creators_csv
 from service.api.campaigns import CampaignController
 from service.api.export import export_csv
 from service.api.jobs import JobController
@@ -85,6 +85,7 @@ def create_app(
         route_handlers=[
             CampaignController,
             CampaignCreatorController,
+            campaign_creators_csv,
             ScrapingController,
             JobController,
             OnboardingController,

@@ -262,7 +262,7 @@ async def test_the_list_as_csv_with_status_and_note(client: Client, auth: dict[s
     campaign = await campaign_with_searches(client, auth, pool)
     base = f"/api/campaigns/{campaign['id']}/creators"
     await client.put(f"{base}/tiktok/bob", json={"status": "shortlisted", "note": "=HYPERLINK(1)"}, headers=auth)
-    response = await client.get(base, params={"format": "csv"}, headers=auth)
+    response = await client.get(f"{base}.csv", headers=auth)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
@@ -321,7 +321,7 @@ async def test_the_csv_walks_the_whole_filtered_list_in_batches(
     assert walked == listed
     assert len(listed) > 4
     over_http = await client.get(
-        f"/api/campaigns/{campaign['id']}/creators", params={"format": "csv", "sort": sort, **params}, headers=auth
+        f"/api/campaigns/{campaign['id']}/creators.csv", params={"sort": sort, **params}, headers=auth
     )
     assert [f"{r['platform']}:{r['handle']}" for r in csv_rows(over_http.text)] == listed
 
@@ -330,9 +330,9 @@ async def test_the_csv_of_another_users_campaign_is_404(
     client: Client, auth: dict[str, str], other_auth: dict[str, str], pool: asyncpg.Pool
 ) -> None:
     campaign = await campaign_with_searches(client, auth, pool)
-    response = await client.get(f"/api/campaigns/{campaign['id']}/creators?format=csv", headers=other_auth)
+    response = await client.get(f"/api/campaigns/{campaign['id']}/creators.csv", headers=other_auth)
     assert response.status_code == 404
-    bad = await client.get(f"/api/campaigns/{campaign['id']}/creators?format=csv&q=%00", headers=auth)
+    bad = await client.get(f"/api/campaigns/{campaign['id']}/creators.csv?q=%00", headers=auth)
     assert bad.status_code == 400
 
 
@@ -360,3 +360,19 @@ async def test_searches_of_one_campaign_store_pages_at_once_without_deadlocks(
     async with pool.acquire() as conn:
         assert [r async for r in fixtures.campaign_creators_drift(conn, campaign_id=campaign["id"])] == []
     assert len(handles(await page(client, auth, campaign["id"], limit=200))) == len(names)
+
+
+async def test_the_csv_shares_the_per_user_cap_on_exports(
+    client: Client, auth: dict[str, str], user_id: str, pool: asyncpg.Pool
+) -> None:
+    campaign = await campaign_with_searches(client, auth, pool)
+    slots = client.app.state.export_slots
+    taken = [slots.take(user_id) for _ in range(slots.limit)]  # exports of this user still being read
+    try:
+        refused = await client.get(f"/api/campaigns/{campaign['id']}/creators.csv", headers=auth)
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"].isdigit()
+    finally:
+        for slot in taken:
+            slot.release()
+    assert (await client.get(f"/api/campaigns/{campaign['id']}/creators.csv", headers=auth)).status_code == 200

@@ -41,6 +41,7 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("DELETE", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", None),
     ("PATCH", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", {"name": "d"}),
     ("GET", "/api/campaigns/{campaign_id}/creators"): ("/api/campaigns/{campaign}/creators", None),
+    ("GET", "/api/campaigns/{campaign_id}/creators.csv"): ("/api/campaigns/{campaign}/creators.csv", None),
     ("GET", "/api/campaigns/{campaign_id}/creators/{platform}/{handle}"): (
         "/api/campaigns/{campaign}/creators/tiktok/creator-0-0",
         None,
@@ -88,6 +89,7 @@ BAD_INPUT: dict[tuple[str, str], tuple[str, Any]] = {
     ("DELETE", "/api/campaigns/{campaign_id}"): ("/api/campaigns/not-an-id", None),
     ("PATCH", "/api/campaigns/{campaign_id}"): ("/api/campaigns/{campaign}", {}),
     ("GET", "/api/campaigns/{campaign_id}/creators"): ("/api/campaigns/{campaign}/creators?sort=name", None),
+    ("GET", "/api/campaigns/{campaign_id}/creators.csv"): ("/api/campaigns/{campaign}/creators.csv?sort=name", None),
     ("GET", "/api/campaigns/{campaign_id}/creators/{platform}/{handle}"): (
         "/api/campaigns/{campaign}/creators/myspace/x",
         None,
@@ -135,6 +137,7 @@ ELSEWHERE = {
     ("GET", "/api/jobs/{job_id}/creators", "429"): "tests/test_long_responses.py (exports held open up to the cap)",
     ("GET", "/api/jobs/{job_id}/events", "429"): "tests/test_long_responses.py (streams held open up to the cap)",
     ("GET", "/api/export/csv", "429"): "tests/test_long_responses.py (exports held open up to the cap)",
+    ("GET", "/api/campaigns/{campaign_id}/creators.csv", "429"): "tests/test_campaign_creators.py (the export cap)",
 }
 
 

@@ -56,6 +56,9 @@ ROUTES: dict[tuple[str, str], Route] = {
     ("GET", "/api/campaigns/{campaign_id:str}/creators"): Route(
         "owned", lambda w: f"/api/campaigns/{w.campaign_id}/creators"
     ),
+    ("GET", "/api/campaigns/{campaign_id:str}/creators.csv"): Route(
+        "owned", lambda w: f"/api/campaigns/{w.campaign_id}/creators.csv"
+    ),
     ("GET", "/api/campaigns/{campaign_id:str}/creators/{platform:str}/{handle:str}"): Route(
         "owned", lambda w: f"/api/campaigns/{w.campaign_id}/creators/tiktok/creator-0-0"
     ),

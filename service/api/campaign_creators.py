@@ -9,7 +9,9 @@ import asyncpg
 import msgspec
 from litestar import Controller, Response, get, put
 from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
@@ -124,7 +126,7 @@ def campaign_list_reader(
 async def campaign_list_csv(
     state: State, user_id: str, campaign_id: UUID, filters: CampaignCreatorFilters, sort: str
 ) -> Stream:
-    """`GET /api/campaigns/{id}/creators?format=csv`."""
+    """`GET /api/campaigns/{id}/creators.csv`."""
 
     async def exists(db: asyncpg.Connection) -> bool:
         return await queries.campaign_exists(db, user_id=user_id, campaign_id=campaign_id) is True
@@ -138,6 +140,64 @@ async def campaign_list_csv(
         columns=CAMPAIGN_COLUMNS,
     )
     return await csv_export(state, user_id, export)
+
+
+SortParameter = Annotated[CampaignCreatorSort, QueryParameter(description="Highest or newest first")]
+
+
+async def provide_filters(
+    platform: Annotated[PlatformSlug | None, QueryParameter(description="Only this platform")] = None,
+    min_followers: Annotated[int | None, QueryParameter(name="minFollowers", ge=0)] = None,
+    max_followers: Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)] = None,
+    has_email: Annotated[bool | None, QueryParameter(name="hasEmail")] = None,
+    hashtag: Annotated[str | None, QueryParameter(max_length=100, description="With or without #")] = None,
+    status: Annotated[CreatorStatus | None, QueryParameter(description="Only creators in this status")] = None,
+    q: Annotated[
+        str | None,
+        QueryParameter(max_length=TEXT_QUERY_MAX, description="Words in the name, bio or video description"),
+    ] = None,
+) -> CampaignCreatorFilters:
+    """The list's filters from the query string (one definition for the page and the CSV)."""
+    return CampaignCreatorFilters(
+        platform=PLATFORM_BY_SLUG[platform] if platform else None,
+        min_followers=min_followers,
+        max_followers=max_followers,
+        has_email=has_email,
+        hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
+        status=status,
+        text_query=clean_optional_text(q, "q", max_length=TEXT_QUERY_MAX),
+    )
+
+
+FILTERS = {"filters": Provide(provide_filters)}
+
+
+@get(
+    "/api/campaigns/{campaign_id:str}/creators.csv",
+    tags=["campaigns"],
+    dependencies=FILTERS,
+    responses={
+        200: ResponseSpec(
+            data_container=str,
+            media_type="text/csv",
+            description="The whole filtered list: the job export's columns, then status and note",
+        ),
+        **errors(400, 404, 429),
+    },
+)
+async def campaign_creators_csv(
+    request: AuthRequest,
+    state: State,
+    campaign_id: FromPath[str],
+    filters: NamedDependency[CampaignCreatorFilters],
+    sort: SortParameter = "followers",
+) -> Stream:
+    """A campaign's creators as a CSV download, in the list's order, with the same filters.
+
+    Streamed in keyset batches under the job export's rules: a per-user cap on exports, formula-safe
+    cells, the first batch read before the status line, no connection held while the client reads.
+    """
+    return await campaign_list_csv(state, request.user.user_id, parse_id(campaign_id, "campaignId"), filters, sort)
 
 
 def creator_key(platform: PlatformSlug, handle: str) -> str:
@@ -164,6 +224,7 @@ def after_position(cursor: str | None, sort: str) -> tuple[Decimal | None, datet
 class CampaignCreatorController(Controller):
     path = "/api/campaigns/{campaign_id:str}/creators"
     tags = ["campaigns"]  # noqa: RUF012 (Litestar reads these class attributes)
+    dependencies = FILTERS
 
     @get(
         "/", responses={**documented(200, CampaignCreatorPage, "A page of the campaign's creators"), **errors(400, 404)}
@@ -173,41 +234,13 @@ class CampaignCreatorController(Controller):
         request: AuthRequest,
         state: State,
         campaign_id: FromPath[str],
-        platform: Annotated[PlatformSlug | None, QueryParameter(description="Only this platform")] = None,
-        min_followers: Annotated[int | None, QueryParameter(name="minFollowers", ge=0)] = None,
-        max_followers: Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)] = None,
-        has_email: Annotated[bool | None, QueryParameter(name="hasEmail")] = None,
-        hashtag: Annotated[str | None, QueryParameter(max_length=100, description="With or without #")] = None,
-        status: Annotated[CreatorStatus | None, QueryParameter(description="Only creators in this status")] = None,
-        q: Annotated[
-            str | None,
-            QueryParameter(max_length=TEXT_QUERY_MAX, description="Words in the name, bio or video description"),
-        ] = None,
-        sort: Annotated[CampaignCreatorSort, QueryParameter(description="Highest or newest first")] = "followers",
+        filters: NamedDependency[CampaignCreatorFilters],
+        sort: SortParameter = "followers",
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="Creators per page (default 50)")] = 50,
         cursor: Annotated[str | None, QueryParameter(description="pagination: the previous nextCursor")] = None,
-        format: Annotated[
-            Literal["json", "csv"], QueryParameter(description="csv: the whole filtered list, with status and note")
-        ] = "json",
     ) -> Response[Any]:
-        """Every creator found by any of the campaign's searches, once each, as last seen, with its status.
-
-        With format=csv, the whole filtered list in the same order as a CSV download: the job export's
-        columns, then status and note; streamed in batches under the job export's rules (per-user cap,
-        formula-safe cells, nothing held while the client reads).
-        """
+        """Every creator found by any of the campaign's searches, once each, as last seen, with its status."""
         campaign = parse_id(campaign_id, "campaignId")
-        filters = CampaignCreatorFilters(
-            platform=PLATFORM_BY_SLUG[platform] if platform else None,
-            min_followers=min_followers,
-            max_followers=max_followers,
-            has_email=has_email,
-            hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
-            status=status,
-            text_query=clean_optional_text(q, "q", max_length=TEXT_QUERY_MAX),
-        )
-        if format == "csv":
-            return await campaign_list_csv(state, request.user.user_id, campaign, filters, sort)
         after_value, after_found_at, after_key = after_position(cursor, sort)
         async with connection(state) as db:
             row = await queries.list_campaign_creators_page(
