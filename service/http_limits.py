@@ -42,12 +42,23 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._in_headers = True
 
     def data_received(self, data: bytes) -> None:
-        if self._in_headers:
-            self._header_bytes += len(data)
-            if self._header_bytes > self.max_header_bytes:
-                self._refuse_headers()
-                return
-        super().data_received(data)
+        if not self._in_headers or self._header_bytes + len(data) <= self.max_header_bytes:
+            if self._in_headers:
+                self._header_bytes += len(data)
+            super().data_received(data)
+            return
+        # This piece may end the headers and carry the start of the body (a large body
+        # sent with its headers): parse only what the limit allows, and refuse only if
+        # the headers are still not over by then.
+        allowed = self.max_header_bytes - self._header_bytes
+        head, rest = data[:allowed], data[allowed:]
+        self._header_bytes += len(head)
+        super().data_received(head)
+        if self._in_headers and self._header_bytes >= self.max_header_bytes:
+            self._refuse_headers()
+            return
+        if rest:
+            self.data_received(rest)
 
     def _refuse_headers(self) -> None:
         log.info("request headers over %d bytes from %s refused (431)", self.max_header_bytes, self.client)
