@@ -10,6 +10,7 @@ from litestar.datastructures import State
 from litestar.middleware.base import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusController
 
+from service.allow_header import complete_allow_header
 from service.api.admin import AdminController
 from service.api.campaign_creators import CampaignCreatorController, campaign_creators_csv
 from service.api.campaigns import CampaignController
@@ -29,13 +30,14 @@ from service.job_feed import JobFeed
 from service.logs import RequestIds
 from service.migrations import migration_ids
 from service.notifications import JOB_PROGRESS_CHANNEL, NEW_JOB_CHANNEL, Listener
-from service.openapi import BEARER_SCHEME, COOKIE_SCHEME, openapi_config, swagger_assets_router
+from service.openapi import COOKIE_SCHEME, openapi_config, swagger_assets_router
+from service.openapi_document import BEARER_SCHEME, DocumentedStructs
 from service.origins import parse_allowed_origins
 from service.request_metrics import RequestMetrics
 from service.settings import Settings
 from service.stream_limits import PerUserSlots
+from service.strict_input import refuse_unusable_input
 from service.system_config import SystemConfig
-from service.validation import refuse_unstorable_text
 from service.worker.runner import Worker
 
 # Routes reachable without a token (anchored: they are matched anywhere in the path).
@@ -110,8 +112,10 @@ def create_app(
             ),
         ],
         exception_handlers=EXCEPTION_HANDLERS,
-        before_request=refuse_unstorable_text,
+        before_send=[complete_allow_header],
+        before_request=refuse_unusable_input,
         openapi_config=openapi_config(version("influencer-service")),
+        plugins=[DocumentedStructs()],
         request_max_body_size=settings.max_body_bytes,
         logging_config=None,
         state=State(

@@ -4,7 +4,7 @@ import base64
 import binascii
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import Literal, TypeVar, get_args
 from uuid import UUID
 
 import msgspec
@@ -12,6 +12,9 @@ import msgspec
 from service.errors import InvalidInput
 
 MALFORMED = "is malformed; pass back a nextCursor value unchanged"
+# The OpenAPI `format` of each kind of cursor: a value only the server makes (see encode_token).
+KEYSET_CURSOR_FORMAT = "keyset-cursor"
+CREATOR_CURSOR_FORMAT = "creator-cursor"
 T = TypeVar("T", bound=msgspec.Struct)
 
 
@@ -37,8 +40,14 @@ class KeysetCursor(msgspec.Struct, array_like=True, frozen=True):
     page: int
 
 
+CreatorOrder = Literal["followers", "engagement"]
+
+
 class CreatorCursor(msgspec.Struct, array_like=True, frozen=True):
-    """Position after the last creator of a page: the sort, its value there (exact, as text) and the creator key."""
+    """Position after the last creator of a page: the sort, its value there (exact, as text) and the creator key.
+
+    A cursor continues the order it was made for, whatever `sort` the next request gives.
+    """
 
     sort: str
     value: str
@@ -61,16 +70,17 @@ def decode_cursor(text: str, field: str = "cursor") -> KeysetCursor:
     return cursor
 
 
-def decode_creator_cursor(text: str, sort: str, field: str = "cursor") -> CreatorCursor:
-    """Parse a creators cursor made for the same sort; InvalidInput otherwise."""
+def decode_creator_cursor(text: str, field: str = "cursor") -> tuple[CreatorOrder, CreatorCursor]:
+    """A job's creators cursor made by encode_token, with the order it continues; InvalidInput otherwise."""
     cursor = decode_token(text, CreatorCursor, field)
     try:
         cursor.number  # noqa: B018 (validates the value)
     except InvalidOperation:
         raise InvalidInput(field, MALFORMED) from None
-    if cursor.sort != sort:
-        raise InvalidInput(field, f"was made for sort={cursor.sort}; start again without a cursor to sort by {sort}")
-    return cursor
+    for order in get_args(CreatorOrder):
+        if cursor.sort == order:
+            return order, cursor
+    raise InvalidInput(field, MALFORMED)
 
 
 def page_count(total: int, limit: int) -> int:

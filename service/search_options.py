@@ -49,6 +49,30 @@ OPTIONS: dict[tuple[str, str], dict[str, SearchOption]] = {
 MAX_KEYS = 20
 
 
+def _documented_options() -> dict[str, Any]:
+    """The OpenAPI schema of `searchParams`: every option of any platform with the values it takes there.
+
+    Which options apply depends on the platform (the path) and the search type (the
+    campaign's), which a body schema cannot say: each option's description names them.
+    """
+    properties: dict[str, Any] = {}
+    for (platform, search_type), options in OPTIONS.items():
+        for key, option in options.items():
+            entry = properties.setdefault(key, {"type": "string", "enum": [], "description": "Applies to:"})
+            entry["enum"].extend(v for v in option.values if v not in entry["enum"])
+            entry["description"] += f" {platform} {search_type} ({', '.join(option.values)});"
+    return {
+        "properties": {
+            key: {**entry, "description": entry["description"].rstrip(";")} for key, entry in properties.items()
+        },
+        "additionalProperties": False,
+        "description": "Provider options; those of another platform or search type are refused (400)",
+    }
+
+
+SEARCH_PARAMS_SCHEMA: dict[str, Any] = _documented_options()
+
+
 def clean_search_params(raw: Any, platform: str, search_type: str) -> dict[str, str] | None:
     """The options as stored in search_params (None when none were given); InvalidFields otherwise."""
     if raw is None:

@@ -1,13 +1,20 @@
-"""Input rules that msgspec constraints cannot express: trimming first, whitelists, ids, instants.
+"""Input rules: the limits of every field, stated once, and the cleaning msgspec cannot do.
 
-Each function returns the cleaned value or raises InvalidInput naming the
-field, so every refusal is a 400 with field details before any database work.
+The Annotated types below carry each limit as a msgspec constraint: msgspec
+enforces it when it decodes a body (a 400 naming the field), and the OpenAPI
+document states it from the same constraint (see service/openapi_document.py),
+so the two cannot disagree. JSON Schema patterns are searched, not anchored,
+as msgspec's are, hence the anchors.
+
+The functions trim, fold and check what constraints cannot express; each
+returns the cleaned value or raises InvalidInput naming the field, so every
+refusal is a 400 with field details before any database work.
 """
 
 import re
 import unicodedata
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Annotated, Any, Final
 from uuid import UUID
 
 import msgspec
@@ -16,10 +23,69 @@ from litestar import Request
 from service.enumerations import PLATFORM_BY_SLUG, Platform
 from service.errors import InvalidInput
 
-KEYWORDS_MAX = 20
-KEYWORD_MAX_LENGTH = 100
-USERNAME_PATTERN = re.compile(r"[\w.-]{1,100}")
+# PostgreSQL text cannot hold NUL (U+0000), so no stored text may contain it.
+NO_NUL: Final = r"^[^\x00]*$"
+NOT_BLANK: Final = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+CAMPAIGN_NAME_MAX: Final = 100
+CAMPAIGN_DESCRIPTION_MAX: Final = 500
+PERSON_NAME_MAX: Final = 100
+BRAND_DESCRIPTION_MAX: Final = 2000
+KEYWORDS_MAX: Final = 20
+KEYWORD_MAX_LENGTH: Final = 100
+USERNAME_MAX: Final = 100
+TARGET_RESULTS_MAX: Final = 10_000
+HASHTAG_MAX: Final = 100
+
+USERNAME_PATTERN = re.compile(rf"[\w.-]{{1,{USERNAME_MAX}}}")
 REGION_PATTERN = re.compile(r"[A-Za-z]{2}")
+# A hashtag, # optional: "#fyp", "fyp", " #fyp "; not "#", "##x" or blank.
+HASHTAG_RULE: Final = r"^\s*#?[^\s#\x00][^\x00]*$"
+
+
+def _text(max_length: int, description: str) -> msgspec.Meta:
+    """A required text: not blank, at most max_length characters (trimmed before use)."""
+    return msgspec.Meta(min_length=1, max_length=max_length, pattern=NOT_BLANK, description=description)
+
+
+CampaignName = Annotated[str, _text(CAMPAIGN_NAME_MAX, "Trimmed before it is stored")]
+CampaignDescription = Annotated[
+    str, msgspec.Meta(max_length=CAMPAIGN_DESCRIPTION_MAX, pattern=NO_NUL, description="Trimmed; blank means none")
+]
+# A name goes into an email header: no control characters or line breaks (see has_control_characters),
+# except the blanks around it, which are trimmed.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+PersonName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=PERSON_NAME_MAX,
+        pattern=rf"^\s*[^{_CONTROL}]*[^\s{_CONTROL}][^{_CONTROL}]*\s*$",
+        description="Trimmed; no control characters or line breaks (it goes into email headers)",
+    ),
+]
+BrandDescription = Annotated[str, _text(BRAND_DESCRIPTION_MAX, "Trimmed before it is stored")]
+Keyword = Annotated[str, msgspec.Meta(max_length=KEYWORD_MAX_LENGTH, pattern=NO_NUL)]
+Keywords = Annotated[
+    list[Keyword],
+    msgspec.Meta(
+        max_length=KEYWORDS_MAX,
+        description="Trimmed; blank ones are dropped and repeats (ignoring case) count once; at least one not blank",
+        # Checked by clean_keywords (msgspec has no "contains").
+        extra_json_schema={"contains": {"type": "string", "pattern": NOT_BLANK}},
+    ),
+]
+Username = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=rf"^\s*@?[\w.-]{{1,{USERNAME_MAX}}}\s*$",
+        description="A creator's handle, with or without its leading @ (trimmed)",
+    ),
+]
+Region = Annotated[
+    str, msgspec.Meta(pattern=r"^\s*[A-Za-z]{2}\s*$", description="Two-letter country code (ISO 3166-1), such as US")
+]
+TargetResults = Annotated[int, msgspec.Meta(ge=1, le=TARGET_RESULTS_MAX)]
 
 
 def clean_text(value: str, field: str, *, max_length: int) -> str:

@@ -74,12 +74,40 @@ def big_creator(page: int, i: int) -> dict[str, Any]:
     }
 
 
+def sample_creator(
+    handle: str,
+    followers: int,
+    *,
+    likes: int = 0,
+    views: int = 0,
+    emails: list[str] | None = None,
+    hashtags: list[str] | None = None,
+    bio: str = "",
+    name: str | None = None,
+    platform: str = "TikTok",
+) -> dict[str, Any]:
+    return {
+        "creator": {
+            "name": name or handle.title(),
+            "handle": handle,
+            "followers": followers,
+            "avatarUrl": None,
+            "bio": bio,
+            "emails": emails or [],
+        },
+        "video": {
+            "description": f"video of {handle}",
+            "url": f"https://x.example/{handle}",
+            "statistics": {"likes": likes, "comments": 0, "shares": 0, "views": views},
+        },
+        "hashtags": hashtags or [],
+        "platform": platform,
+    }
+
+
 def sample_pages(result_pages: int, creators_per_page: int) -> list[list[dict[str, Any]]]:
     return [
-        [
-            {"creator": {"name": f"creator-{page}-{i}", "followers": 1000 * (i + 1)}, "platform": "TikTok"}
-            for i in range(creators_per_page)
-        ]
+        [sample_creator(f"creator-{page}-{i}", 1000 * (i + 1)) for i in range(creators_per_page)]
         for page in range(result_pages)
     ]
 

@@ -19,8 +19,8 @@ from service.api.campaign_creators import (
 )
 from service.csv_export import CAMPAIGN_COLUMNS
 from tests.factories import add_job, create_campaign, fixtures
+from tests.factories import sample_creator as creator
 from tests.plans import plan_of
-from tests.test_job_creators import creator
 
 Client = AsyncTestClient[Any]
 

@@ -56,6 +56,7 @@ SAMPLES: dict[tuple[str, str], tuple[str, Any]] = {
     ("PATCH", "/api/jobs/{job_id}"): ("/api/jobs/{job}", {"action": "cancel"}),
     ("POST", "/api/jobs/cleanup"): ("/api/jobs/cleanup", {"status": "completed", "olderThanDays": 36500}),
     ("GET", "/api/jobs/{job_id}/creators"): ("/api/jobs/{job}/creators", None),
+    ("GET", "/api/jobs/{job_id}/creators.csv"): ("/api/jobs/{job}/creators.csv", None),
     ("GET", "/api/jobs/{job_id}/events"): ("/api/jobs/{job}/events", None),
     ("GET", "/api/jobs/stats"): ("/api/jobs/stats", None),
     ("GET", "/api/jobs"): ("/api/jobs", None),
@@ -104,6 +105,7 @@ BAD_INPUT: dict[tuple[str, str], tuple[str, Any]] = {
     ("PATCH", "/api/jobs/{job_id}"): ("/api/jobs/{job}", {"action": "pause"}),
     ("POST", "/api/jobs/cleanup"): ("/api/jobs/cleanup", {"status": "pending", "olderThanDays": 1}),
     ("GET", "/api/jobs/{job_id}/creators"): ("/api/jobs/{job}/creators?sort=name", None),
+    ("GET", "/api/jobs/{job_id}/creators.csv"): ("/api/jobs/{job}/creators.csv?minFollowers=-1", None),
     ("GET", "/api/jobs/{job_id}/events"): ("/api/jobs/not-an-id/events", None),
     ("GET", "/api/jobs"): ("/api/jobs?sortBy=keywords", None),
     ("GET", "/api/jobs/search"): ("/api/jobs/search?keyword=%20", None),
@@ -128,6 +130,7 @@ CONFLICTS: dict[tuple[str, str], tuple[str, Any]] = {
     ("PATCH", "/api/jobs/{job_id}"): ("/api/jobs/{finished}", {"action": "cancel"}),
     ("PATCH", "/api/onboarding/complete"): ("/api/onboarding/complete", None),
     ("PATCH", "/api/onboarding/step-2"): ("/api/onboarding/step-2", {"brandDescription": "x"}),
+    ("POST", "/api/scraping/{platform}"): ("/api/scraping/tiktok", {"campaignId": "{campaign}", "targetUsername": "a"}),
 }
 
 # Statuses shown elsewhere because they need a set-up of their own.

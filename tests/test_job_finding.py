@@ -109,13 +109,12 @@ async def test_pages_and_totals(client: Client, auth: dict[str, str], jobs: dict
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"sortBy": "keywords"}, "sortBy must be one of createdAt, updatedAt, processedResults, progress"),
-        ({"sortOrder": "up"}, "sortOrder must be one of asc, desc"),
+        ({"sortBy": "keywords"}, "Invalid value for sortBy: Invalid enum value 'keywords'"),
+        ({"sortOrder": "up"}, "Invalid value for sortOrder: Invalid enum value 'up'"),
         ({"status": "done"}, "status"),
-        ({"platform": "myspace"}, "platform must be one of TikTok, Instagram, YouTube"),
-        ({"campaignId": "123"}, "campaignId must be a UUID"),
+        ({"platform": "myspace"}, "Invalid value for platform: Invalid enum value 'myspace'"),
+        ({"campaignId": "123"}, "Invalid value for campaignId: Invalid UUID"),
         ({"createdFrom": "last tuesday"}, "createdFrom must be an ISO 8601 date"),
-        ({"createdFrom": "2026-03-05", "createdTo": "2026-03-01"}, "createdFrom must not be after createdTo"),
         ({"limit": 0}, "limit"),
         ({"limit": 101}, "limit"),
         ({"page": 0}, "page"),

@@ -79,6 +79,7 @@ ROUTES: dict[tuple[str, str], Route] = {
         "owned", lambda w: f"/api/jobs/{w.job_id}", lambda w: {"action": "cancel"}
     ),
     ("GET", "/api/jobs/{job_id:str}/creators"): Route("owned", lambda w: f"/api/jobs/{w.job_id}/creators"),
+    ("GET", "/api/jobs/{job_id:str}/creators.csv"): Route("owned", lambda w: f"/api/jobs/{w.job_id}/creators.csv"),
     ("GET", "/api/jobs/{job_id:str}/events"): Route("owned", lambda w: f"/api/jobs/{w.job_id}/events"),
     ("POST", "/api/jobs/cleanup"): Route(
         "admin", lambda w: "/api/jobs/cleanup", lambda w: {"status": "completed", "olderThanDays": 0}

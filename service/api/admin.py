@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Response, delete, get, post, put
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from service.api.onboarding import Profile
 from service.api.shapes import Message, Shape, documented, errors, json_response
@@ -18,11 +18,18 @@ from service.database import connection, queries
 from service.errors import InvalidInput
 from service.system_config import DEFAULTS, SETTINGS, ValueType, checked_setting, parse_value
 
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9_]*")
+NAME_RULE = r"^[a-z][a-z0-9_]*$"
+NAME_PATTERN = re.compile(NAME_RULE)
 CATEGORY_MAX = 50
 KEY_MAX = 100
+SNAKE_CASE = "lower_snake_case, starting with a letter"
+Category = Annotated[str, PathParameter(pattern=NAME_RULE, max_length=CATEGORY_MAX, description=SNAKE_CASE)]
+Key = Annotated[str, PathParameter(pattern=NAME_RULE, max_length=KEY_MAX, description=SNAKE_CASE)]
 
-ConfigValue = str | int | float | bool | list[Any] | dict[str, Any]
+# A JSON array may hold anything (items: {} says so, for clients that need an items schema).
+ConfigValue = (
+    str | int | float | bool | Annotated[list[Any], msgspec.Meta(extra_json_schema={"items": {}})] | dict[str, Any]
+)
 EmailStatus = Literal["scheduled", "sending", "sent", "failed"]
 
 
@@ -163,7 +170,7 @@ class AdminController(Controller):
         responses={**documented(200, ConfigEntry, "The stored entry"), **errors(400, 403, 413)},
     )
     async def put_config(
-        self, state: State, category: FromPath[str], key: FromPath[str], data: JSONBody[ConfigUpdate]
+        self, state: State, category: Category, key: Key, data: JSONBody[ConfigUpdate]
     ) -> Response[bytes]:
         """Create or replace an entry; `value` must parse as `valueType`."""
         checked_name(category, "category", CATEGORY_MAX)
@@ -220,7 +227,7 @@ class AdminController(Controller):
         status_code=200,
         responses={**documented(200, Message, "Deleted; the code default applies again"), **errors(400, 403, 404)},
     )
-    async def delete_config(self, state: State, category: FromPath[str], key: FromPath[str]) -> Message:
+    async def delete_config(self, state: State, category: Category, key: Key) -> Message:
         """Remove an entry, so that its code default applies again."""
         checked_name(category, "category", CATEGORY_MAX)
         checked_name(key, "key", KEY_MAX)
@@ -235,7 +242,10 @@ class AdminController(Controller):
     async def list_profiles(
         self,
         state: State,
-        email_type: Annotated[str, QueryParameter(name="emailType", description="e.g. welcome")],
+        email_type: Annotated[
+            str,
+            QueryParameter(name="emailType", pattern=NAME_RULE, max_length=CATEGORY_MAX, description="e.g. welcome"),
+        ],
         email_status: Annotated[EmailStatus | None, QueryParameter(name="emailStatus")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000, description="At most this many, newest first")] = 100,
     ) -> Response[bytes]:

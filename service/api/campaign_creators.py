@@ -12,10 +12,11 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
-from service.api.shapes import Shape, documented, errors, json_response
+from service.api.jobs import Hashtag
+from service.api.shapes import CreatorProfileItem, ResourceId, Shape, VideoItem, documented, errors, json_response
 from service.api.streams import EXPORT_BATCH_ROWS, Batch, Export, ReadBatch, csv_export
 from service.auth import AuthRequest
 from service.csv_export import CAMPAIGN_COLUMNS
@@ -23,12 +24,17 @@ from service.database import connection, queries
 from service.enumerations import PLATFORM_BY_SLUG, CreatorStatus, Platform, PlatformSlug
 from service.errors import InvalidInput
 from service.pagination import MALFORMED, CreatorCursor, decode_token, encode_token
-from service.validation import clean_optional_text, clean_text, normalised_hashtag, parse_id
+from service.validation import NO_NUL, NOT_BLANK, clean_optional_text, clean_text, normalised_hashtag, parse_id
 
 CampaignCreatorSort = Literal["followers", "engagement", "recent"]
 NOTE_MAX = 2_000
 HANDLE_MAX = 200
 TEXT_QUERY_MAX = 200
+# The OpenAPI format of this list's cursors (a value only the server makes, see service/pagination.py).
+CAMPAIGN_CREATOR_CURSOR_FORMAT = "campaign-creator-cursor"
+Handle = Annotated[
+    str, PathParameter(min_length=1, max_length=HANDLE_MAX, pattern=NOT_BLANK, description="With or without @")
+]
 
 
 class CreatorSearch(Shape):
@@ -43,7 +49,7 @@ class CreatorSearch(Shape):
 class CampaignCreator(msgspec.Struct, rename="camel"):
     """A creator entry as last seen (the job creators' shape), with the brand's decision about it."""
 
-    creator: dict[str, Any]
+    creator: CreatorProfileItem
     platform: str
     engagement_rate: float
     status: CreatorStatus | None
@@ -51,7 +57,7 @@ class CampaignCreator(msgspec.Struct, rename="camel"):
     status_changed_at: datetime | None
     found_at: datetime
     searches: list[CreatorSearch]
-    video: dict[str, Any] | None = None
+    video: VideoItem | None = None
     hashtags: list[str] | None = None
 
 
@@ -81,7 +87,10 @@ class CampaignCreatorPageOut(msgspec.Struct, rename="camel"):
 
 class CreatorDecision(msgspec.Struct, forbid_unknown_fields=True):
     status: CreatorStatus | None = None
-    note: Annotated[str, msgspec.Meta(max_length=10_000)] | None = None
+    note: (
+        Annotated[str, msgspec.Meta(max_length=NOTE_MAX, pattern=NO_NUL, description="Trimmed; blank means none")]
+        | None
+    ) = None
 
 
 class CampaignCreatorFilters(TypedDict):
@@ -150,11 +159,13 @@ async def provide_filters(
     min_followers: Annotated[int | None, QueryParameter(name="minFollowers", ge=0)] = None,
     max_followers: Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)] = None,
     has_email: Annotated[bool | None, QueryParameter(name="hasEmail")] = None,
-    hashtag: Annotated[str | None, QueryParameter(max_length=100, description="With or without #")] = None,
+    hashtag: Hashtag = None,
     status: Annotated[CreatorStatus | None, QueryParameter(description="Only creators in this status")] = None,
     q: Annotated[
         str | None,
-        QueryParameter(max_length=TEXT_QUERY_MAX, description="Words in the name, bio or video description"),
+        QueryParameter(
+            max_length=TEXT_QUERY_MAX, pattern=NO_NUL, description="Words in the name, bio or video description"
+        ),
     ] = None,
 ) -> CampaignCreatorFilters:
     """The list's filters from the query string (one definition for the page and the CSV)."""
@@ -188,7 +199,7 @@ FILTERS = {"filters": Provide(provide_filters)}
 async def campaign_creators_csv(
     request: AuthRequest,
     state: State,
-    campaign_id: FromPath[str],
+    campaign_id: ResourceId,
     filters: NamedDependency[CampaignCreatorFilters],
     sort: SortParameter = "followers",
 ) -> Stream:
@@ -233,11 +244,17 @@ class CampaignCreatorController(Controller):
         self,
         request: AuthRequest,
         state: State,
-        campaign_id: FromPath[str],
+        campaign_id: ResourceId,
         filters: NamedDependency[CampaignCreatorFilters],
         sort: SortParameter = "followers",
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="Creators per page (default 50)")] = 50,
-        cursor: Annotated[str | None, QueryParameter(description="pagination: the previous nextCursor")] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(
+                format=CAMPAIGN_CREATOR_CURSOR_FORMAT,
+                description="The previous page's nextCursor (only a value it gave, for the same sort)",
+            ),
+        ] = None,
     ) -> Response[Any]:
         """Every creator found by any of the campaign's searches, once each, as last seen, with its status."""
         campaign = parse_id(campaign_id, "campaignId")
@@ -270,9 +287,9 @@ class CampaignCreatorController(Controller):
         self,
         request: AuthRequest,
         state: State,
-        campaign_id: FromPath[str],
+        campaign_id: ResourceId,
         platform: FromPath[PlatformSlug],
-        handle: FromPath[str],
+        handle: Handle,
     ) -> Response[bytes]:
         """One creator of the campaign, its status and note, and every change of them."""
         return await creator_detail(state, request.user.user_id, parse_id(campaign_id, "campaignId"), platform, handle)
@@ -285,9 +302,9 @@ class CampaignCreatorController(Controller):
         self,
         request: AuthRequest,
         state: State,
-        campaign_id: FromPath[str],
+        campaign_id: ResourceId,
         platform: FromPath[PlatformSlug],
-        handle: FromPath[str],
+        handle: Handle,
         data: JSONBody[CreatorDecision],
     ) -> Response[bytes]:
         """Set the creator's status (shortlisted, contacted, replied, declined, hired; null clears) and note."""

@@ -1,14 +1,14 @@
 """Campaign routes: create, list (offset and keyset pages), detail, update, delete, stats."""
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Response, delete, get, patch, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from service.api.shapes import (
     Campaign,
@@ -16,6 +16,7 @@ from service.api.shapes import (
     Message,
     PageNumber,
     PageSize,
+    ResourceId,
     Result,
     Shape,
     documented,
@@ -26,25 +27,30 @@ from service.auth import AuthRequest
 from service.database import connection, queries
 from service.enumerations import CampaignStatus, SearchType
 from service.errors import InvalidInput
-from service.pagination import KeysetCursor, decode_cursor, encode_cursor, page_count
-from service.validation import clean_optional_text, clean_text, parse_id
-
-NAME_MAX = 100
-DESCRIPTION_MAX = 500
-# Bounds for the raw strings before trimming, so that no one posts megabytes of spaces.
-NameText = Annotated[str, msgspec.Meta(max_length=1_000)]
-DescriptionText = Annotated[str, msgspec.Meta(max_length=5_000)]
+from service.pagination import KEYSET_CURSOR_FORMAT, KeysetCursor, decode_cursor, encode_cursor, page_count
+from service.validation import (
+    CAMPAIGN_DESCRIPTION_MAX,
+    CAMPAIGN_NAME_MAX,
+    CampaignDescription,
+    CampaignName,
+    clean_optional_text,
+    clean_text,
+    parse_id,
+)
 
 
 class CampaignCreate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    name: NameText
+    name: CampaignName
     search_type: SearchType
-    description: DescriptionText | None = None
+    description: CampaignDescription | None = None
 
 
 class CampaignUpdate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    name: NameText | msgspec.UnsetType = msgspec.UNSET
-    description: DescriptionText | msgspec.UnsetType | None = msgspec.UNSET
+    """At least one of the fields."""
+
+    json_schema_extra: ClassVar[dict[str, Any]] = {"minProperties": 1}
+    name: CampaignName | msgspec.UnsetType = msgspec.UNSET
+    description: CampaignDescription | msgspec.UnsetType | None = msgspec.UNSET
     status: CampaignStatus | msgspec.UnsetType = msgspec.UNSET
 
 
@@ -113,7 +119,10 @@ class CampaignStats(Shape):
 
 CursorParam = Annotated[
     str | None,
-    QueryParameter(description="Keyset cursor: empty for the first page, then pagination.nextCursor"),
+    QueryParameter(
+        format=KEYSET_CURSOR_FORMAT,
+        description="Keyset cursor: empty for the first page, then pagination.nextCursor (only a value it gave)",
+    ),
 ]
 
 
@@ -126,8 +135,8 @@ class CampaignController(Controller):
         self, request: AuthRequest, state: State, data: JSONBody[CampaignCreate]
     ) -> Response[bytes]:
         """Create a draft campaign."""
-        name = clean_text(data.name, "name", max_length=NAME_MAX)
-        description = clean_optional_text(data.description, "description", max_length=DESCRIPTION_MAX)
+        name = clean_text(data.name, "name", max_length=CAMPAIGN_NAME_MAX)
+        description = clean_optional_text(data.description, "description", max_length=CAMPAIGN_DESCRIPTION_MAX)
         async with connection(state) as db:
             created = await queries.create_campaign(
                 db,
@@ -197,7 +206,7 @@ class CampaignController(Controller):
             **errors(400, 404),
         },
     )
-    async def get_campaign(self, request: AuthRequest, state: State, campaign_id: FromPath[str]) -> Response[bytes]:
+    async def get_campaign(self, request: AuthRequest, state: State, campaign_id: ResourceId) -> Response[bytes]:
         """A campaign with all its jobs (newest first) and their results."""
         campaign = parse_id(campaign_id)
         async with connection(state) as db:
@@ -211,13 +220,13 @@ class CampaignController(Controller):
         responses={**documented(200, Campaign, "The updated campaign"), **errors(400, 404, 413)},
     )
     async def update_campaign(
-        self, request: AuthRequest, state: State, campaign_id: FromPath[str], data: JSONBody[CampaignUpdate]
+        self, request: AuthRequest, state: State, campaign_id: ResourceId, data: JSONBody[CampaignUpdate]
     ) -> Response[bytes]:
         """Change a campaign's name, description (null clears it) or status."""
         campaign = parse_id(campaign_id)
         if data.name is msgspec.UNSET and data.description is msgspec.UNSET and data.status is msgspec.UNSET:
             raise InvalidInput("body", "must give at least one of name, description, status")
-        name = None if data.name is msgspec.UNSET else clean_text(data.name, "name", max_length=NAME_MAX)
+        name = None if data.name is msgspec.UNSET else clean_text(data.name, "name", max_length=CAMPAIGN_NAME_MAX)
         description = None if data.description is msgspec.UNSET else data.description
         async with connection(state) as db:
             updated = await queries.update_campaign(
@@ -225,7 +234,7 @@ class CampaignController(Controller):
                 user_id=request.user.user_id,
                 campaign_id=campaign,
                 name=name,
-                description=clean_optional_text(description, "description", max_length=DESCRIPTION_MAX),
+                description=clean_optional_text(description, "description", max_length=CAMPAIGN_DESCRIPTION_MAX),
                 set_description=data.description is not msgspec.UNSET,
                 status=None if data.status is msgspec.UNSET else data.status,
             )
@@ -238,7 +247,7 @@ class CampaignController(Controller):
         status_code=200,
         responses={**documented(200, Message, "Deleted with its jobs and results"), **errors(400, 404)},
     )
-    async def delete_campaign(self, request: AuthRequest, state: State, campaign_id: FromPath[str]) -> Message:
+    async def delete_campaign(self, request: AuthRequest, state: State, campaign_id: ResourceId) -> Message:
         """Delete a campaign; its jobs and their results go with it."""
         campaign = parse_id(campaign_id)
         async with connection(state) as db:

@@ -1,26 +1,40 @@
 """What the job routes take and give: request bodies and the response shapes PostgreSQL builds."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 import msgspec
 
-from service.api.shapes import Job, Result, Shape
+from service.api.shapes import CreatorWithEngagementItem, Job, Result, Shape
 from service.enumerations import FinishedJobStatus
-
-RawText = Annotated[str, msgspec.Meta(max_length=1_000)]
+from service.search_options import SEARCH_PARAMS_SCHEMA
+from service.validation import Keywords, Region, TargetResults, Username
 
 
 class JobCreate(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    campaign_id: RawText
-    keywords: Annotated[list[RawText], msgspec.Meta(max_length=200)] | None = None
-    target_username: RawText | None = None
-    username: RawText | None = None  # the old frontend's name for targetUsername
-    target_results: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1000
-    region: RawText = "US"
+    """A search: `keywords` in a keyword campaign, or `targetUsername` (or `username`) in a similar one."""
+
+    # Exactly one kind, said without oneOf, which client generators read as a union of bodies.
+    json_schema_extra: ClassVar[dict[str, Any]] = {
+        "not": {
+            "anyOf": [
+                {"required": ["keywords", "targetUsername"]},
+                {"required": ["keywords", "username"]},
+                {"required": ["targetUsername", "username"]},
+            ]
+        },
+        "if": {"not": {"required": ["keywords"]}},
+        "then": {"anyOf": [{"required": ["targetUsername"]}, {"required": ["username"]}]},
+    }
+    campaign_id: UUID
+    keywords: Keywords | msgspec.UnsetType = msgspec.UNSET
+    target_username: Username | msgspec.UnsetType = msgspec.UNSET
+    username: Username | msgspec.UnsetType = msgspec.UNSET  # the old frontend's name for targetUsername
+    target_results: TargetResults = 1000
+    region: Region = "US"
     # Provider options, validated per platform and search type (service/search_options.py).
-    search_params: dict[str, Any] | None = None
+    search_params: Annotated[dict[str, Any], msgspec.Meta(extra_json_schema=SEARCH_PARAMS_SCHEMA)] | None = None
 
 
 class JobStarted(Job):
@@ -29,7 +43,8 @@ class JobStarted(Job):
 
 
 class JobAction(msgspec.Struct, forbid_unknown_fields=True):
-    action: str
+    # Any other action is refused by the handler, with the contract's message ("Invalid action").
+    action: Annotated[str, msgspec.Meta(extra_json_schema={"enum": ["cancel"]})]
 
 
 class CleanupRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -86,7 +101,7 @@ class JobStats(Shape):
 
 
 class CreatorPage(Shape):
-    creators: list[dict[str, Any]]
+    creators: list[CreatorWithEngagementItem]
     next_cursor: str | None
 
 

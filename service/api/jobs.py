@@ -6,9 +6,11 @@ from uuid import UUID
 import msgspec
 from litestar import Controller, Response, get, patch, post
 from litestar.datastructures import State
+from litestar.di import NamedDependency, Provide
 from litestar.exceptions import ClientException, NotFoundException
-from litestar.params import FromPath, JSONBody, QueryParameter
-from litestar.response import ServerSentEvent
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import JSONBody, QueryParameter
+from litestar.response import ServerSentEvent, Stream
 
 from service.api.job_shapes import (
     CleanupReport,
@@ -23,17 +25,28 @@ from service.api.job_shapes import (
     JobPagination,
     JobStats,
 )
-from service.api.shapes import Job, PageNumber, PageSize, documented, errors, json_response
-from service.api.streams import CreatorFilters, job_creators_csv, job_events
+from service.api.shapes import Job, PageNumber, PageSize, ResourceId, documented, errors, json_response
+from service.api.streams import KEEP_ALIVE_SECONDS, CreatorFilters, job_creators_csv, job_events
 from service.auth import AuthRequest, admin_only
 from service.cleanup import delete_finished_jobs
+from service.csv_export import COLUMNS
 from service.database import connection, queries
-from service.enumerations import JobStatus
-from service.errors import Conflict, InvalidInput
-from service.pagination import CreatorCursor, decode_creator_cursor, encode_token, page_count
+from service.enumerations import JobStatus, Platform, PlatformSlug
+from service.errors import Conflict
+from service.openapi_document import EXTRA_CONTENT
+from service.pagination import (
+    CREATOR_CURSOR_FORMAT,
+    CreatorCursor,
+    CreatorOrder,
+    decode_creator_cursor,
+    encode_token,
+    page_count,
+)
 from service.validation import (
+    HASHTAG_MAX,
+    HASHTAG_RULE,
     KEYWORD_MAX_LENGTH,
-    checked_choice,
+    NOT_BLANK,
     clean_text,
     normalised_hashtag,
     parse_id,
@@ -41,8 +54,35 @@ from service.validation import (
     platform_name,
 )
 
-SORT_COLUMNS = ("createdAt", "updatedAt", "processedResults", "progress")
-SORT_ORDERS = ("asc", "desc")
+SortColumn = Literal["createdAt", "updatedAt", "processedResults", "progress"]
+# An ISO 8601 date or date-time (see parse_instant).
+INSTANT = {"anyOf": [{"format": "date"}, {"format": "date-time"}]}
+
+
+MinFollowers = Annotated[int | None, QueryParameter(name="minFollowers", ge=0)]
+MaxFollowers = Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)]
+HasEmail = Annotated[bool | None, QueryParameter(name="hasEmail")]
+Hashtag = Annotated[
+    str | None, QueryParameter(max_length=HASHTAG_MAX, pattern=HASHTAG_RULE, description="With or without #")
+]
+CreatorSort = Annotated[
+    CreatorOrder, QueryParameter(description="Highest first (with a cursor: the order the cursor was made for)")
+]
+
+
+def creator_filters(
+    min_followers: MinFollowers = None,
+    max_followers: MaxFollowers = None,
+    has_email: HasEmail = None,
+    hashtag: Hashtag = None,
+) -> CreatorFilters:
+    """The filters of a job's creators (a dependency of the creators routes)."""
+    return CreatorFilters(
+        min_followers=min_followers,
+        max_followers=max_followers,
+        has_email=has_email,
+        hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
+    )
 
 
 async def job_detail(state: State, user_id: str, job_id: UUID) -> Response[bytes]:
@@ -53,9 +93,44 @@ async def job_detail(state: State, user_id: str, job_id: UUID) -> Response[bytes
     return json_response(found)
 
 
+CSV_CONTENT = {
+    "schema": {
+        "type": "string",
+        "description": "UTF-8 CSV with a header row; one row per creator, in the order of `sort`. Columns: "
+        + ", ".join(COLUMNS)
+        + ". Cells a spreadsheet would read as a formula start with an apostrophe.",
+    }
+}
+EVENTS_DESCRIPTION = (
+    "A text/event-stream (server-sent events). Each change of the job is an event named `progress` whose "
+    "`data` is the job as JSON (the `Job` schema); the first event comes at once. A comment line "
+    f"(`: keep-alive`) is sent every {KEEP_ALIVE_SECONDS:g} s or so while nothing changes. The stream "
+    "ends after the event that shows the job finished (status completed, error, cancelled or timeout)."
+)
+# `itemSchema` describes each event (as OpenAPI 3.2 does, and schemathesis reads in 3.1);
+# `schema`, the whole stream, stays open so that generators read the stream as text.
+EVENTS_CONTENT = {
+    "schema": {"description": "The event stream as text; each event is described by itemSchema"},
+    "itemSchema": {
+        "type": "object",
+        "properties": {
+            "event": {"type": "string", "enum": ["progress"]},
+            "data": {
+                "type": "string",
+                "contentMediaType": "application/json",
+                "contentSchema": {"$ref": "#/components/schemas/Job"},
+            },
+        },
+        "required": ["event", "data"],
+    },
+}
+
+
 class JobController(Controller):
     path = "/api/jobs"
     tags = ["jobs"]  # noqa: RUF012 (Litestar reads these class attributes)
+    # The creators' filters, for the routes that take them (the page and the CSV).
+    dependencies = {"filters": Provide(creator_filters, sync_to_thread=False)}  # noqa: RUF012
 
     @get("/", responses={**documented(200, JobPage, "A page of jobs"), **errors(400)})
     async def list_jobs(
@@ -63,31 +138,37 @@ class JobController(Controller):
         request: AuthRequest,
         state: State,
         status: Annotated[JobStatus | None, QueryParameter(description="Only jobs in this status")] = None,
-        platform: Annotated[str | None, QueryParameter(description="TikTok, Instagram or YouTube")] = None,
-        campaign_id: Annotated[str | None, QueryParameter(name="campaignId")] = None,
-        created_from: Annotated[str | None, QueryParameter(name="createdFrom", description="ISO 8601")] = None,
-        created_to: Annotated[str | None, QueryParameter(name="createdTo", description="ISO 8601, inclusive")] = None,
-        sort_by: Annotated[str, QueryParameter(name="sortBy", description=", ".join(SORT_COLUMNS))] = "createdAt",
-        sort_order: Annotated[str, QueryParameter(name="sortOrder", description="asc or desc")] = "desc",
+        platform: Annotated[
+            Platform | PlatformSlug | None, QueryParameter(description="Only jobs on this platform")
+        ] = None,
+        campaign_id: Annotated[UUID | None, QueryParameter(name="campaignId")] = None,
+        created_from: Annotated[
+            str | None,
+            QueryParameter(name="createdFrom", description="ISO 8601 date or date-time", schema_extra=INSTANT),
+        ] = None,
+        created_to: Annotated[
+            str | None,
+            QueryParameter(name="createdTo", description="ISO 8601 date or date-time, inclusive", schema_extra=INSTANT),
+        ] = None,
+        sort_by: Annotated[SortColumn, QueryParameter(name="sortBy")] = "createdAt",
+        sort_order: Annotated[Literal["asc", "desc"], QueryParameter(name="sortOrder")] = "desc",
         page: PageNumber = 1,
         limit: PageSize = 20,
     ) -> JobPageOut:
         """The caller's jobs, filtered and sorted, with the total of matching jobs."""
-        since = parse_instant(created_from, "createdFrom") if created_from else None
-        until = parse_instant(created_to, "createdTo", end_of_day=True) if created_to else None
-        if since and until and since > until:
-            raise InvalidInput("createdFrom", "must not be after createdTo")
+        since = parse_instant(created_from, "createdFrom") if created_from is not None else None
+        until = parse_instant(created_to, "createdTo", end_of_day=True) if created_to is not None else None
         async with connection(state) as db:
             row = await queries.list_jobs_page(
                 db,
                 user_id=request.user.user_id,
                 status=status,
                 platform=platform_name(platform) if platform else None,
-                campaign_id=parse_id(campaign_id, "campaignId") if campaign_id else None,
+                campaign_id=campaign_id,
                 created_from=since,
                 created_to=until,
-                sort_by=checked_choice(sort_by, "sortBy", SORT_COLUMNS),
-                descending=checked_choice(sort_order, "sortOrder", SORT_ORDERS) == "desc",
+                sort_by=sort_by,
+                descending=sort_order == "desc",
                 page_size=limit,
                 skip=(page - 1) * limit,
             )
@@ -99,7 +180,15 @@ class JobController(Controller):
         self,
         request: AuthRequest,
         state: State,
-        keyword: Annotated[str, QueryParameter(max_length=1_000, description="One keyword; case is ignored")],
+        keyword: Annotated[
+            str,
+            QueryParameter(
+                min_length=1,
+                max_length=KEYWORD_MAX_LENGTH,
+                pattern=NOT_BLANK,
+                description="One keyword; case is ignored",
+            ),
+        ],
         limit: Annotated[int, QueryParameter(ge=1, le=100, description="At most this many (default 20)")] = 20,
     ) -> Response[bytes]:
         """The caller's jobs that have `keyword` among their keywords (ignoring case), newest first."""
@@ -117,13 +206,13 @@ class JobController(Controller):
             return json_response(await queries.job_stats(db, user_id=request.user.user_id))
 
     @get("/{job_id:str}", responses={**documented(200, JobDetail, "The job"), **errors(400, 404)})
-    async def get_job(self, request: AuthRequest, state: State, job_id: FromPath[str]) -> Response[bytes]:
+    async def get_job(self, request: AuthRequest, state: State, job_id: ResourceId) -> Response[bytes]:
         """A job with its result pages and their aggregations."""
         return await job_detail(state, request.user.user_id, parse_id(job_id))
 
     @patch("/{job_id:str}", responses={**documented(200, Job, "The cancelled job"), **errors(400, 404, 409)})
     async def cancel_job(
-        self, request: AuthRequest, state: State, job_id: FromPath[str], data: JSONBody[JobAction]
+        self, request: AuthRequest, state: State, job_id: ResourceId, data: JSONBody[JobAction]
     ) -> Response[bytes]:
         """`{"action": "cancel"}` stops an unfinished job; nothing more is written to it."""
         job = parse_id(job_id)
@@ -140,22 +229,26 @@ class JobController(Controller):
     @get(
         "/{job_id:str}/creators",
         responses={
-            **documented(200, CreatorPage, "A page of creators, or with format=csv all of them as text/csv"),
+            **documented(200, CreatorPage, "A page of creators (JSON), or with format=csv all of them (text/csv)"),
             **errors(400, 404, 429),
         },
+        opt={EXTRA_CONTENT: {200: {"text/csv": CSV_CONTENT}}},
     )
     async def job_creators(
         self,
         request: AuthRequest,
         state: State,
-        job_id: FromPath[str],
-        min_followers: Annotated[int | None, QueryParameter(name="minFollowers", ge=0)] = None,
-        max_followers: Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)] = None,
-        has_email: Annotated[bool | None, QueryParameter(name="hasEmail")] = None,
-        hashtag: Annotated[str | None, QueryParameter(max_length=100, description="With or without #")] = None,
-        sort: Annotated[Literal["followers", "engagement"], QueryParameter(description="Highest first")] = "followers",
+        job_id: ResourceId,
+        filters: NamedDependency[CreatorFilters],
+        sort: CreatorSort = "followers",
         limit: Annotated[int, QueryParameter(ge=1, le=200, description="Creators per page (default 50)")] = 50,
-        cursor: Annotated[str | None, QueryParameter(description="pagination: the previous nextCursor")] = None,
+        cursor: Annotated[
+            str | None,
+            QueryParameter(
+                format=CREATOR_CURSOR_FORMAT,
+                description="The previous page's nextCursor (only a value it gave); it keeps that page's order",
+            ),
+        ] = None,
         format: Annotated[Literal["json", "csv"], QueryParameter(description="csv: the whole list")] = "json",
     ) -> Response[Any]:
         """A job's creators, once each, with `engagementRate`; filtered, sorted, and paged or exported as CSV.
@@ -163,15 +256,11 @@ class JobController(Controller):
         Engagement rate is (likes + comments + shares) / views of the creator's video (0 without views).
         """
         job = parse_id(job_id)
-        filters = CreatorFilters(
-            min_followers=min_followers,
-            max_followers=max_followers,
-            has_email=has_email,
-            hashtag=normalised_hashtag(hashtag) if hashtag is not None else None,
-        )
         if format == "csv":
             return await job_creators_csv(state, request.user.user_id, job, filters, sort)
-        after = decode_creator_cursor(cursor, sort) if cursor else None
+        after = None
+        if cursor:
+            sort, after = decode_creator_cursor(cursor)  # a cursor continues the order it was made for
         async with connection(state) as db:
             row = await queries.list_job_creators_page(
                 db,
@@ -193,13 +282,43 @@ class JobController(Controller):
         return Response(CreatorPageOut(creators=msgspec.Raw(row.creators.encode()), next_cursor=next_cursor))
 
     @get(
-        "/{job_id:str}/events",
+        "/{job_id:str}/creators.csv",
         responses={
-            **documented(200, Job, "text/event-stream of `progress` events, each carrying the job"),
+            200: ResponseSpec(
+                data_container=str,
+                media_type="text/csv",
+                description="All of a job's creators, filtered and sorted as on the creators page",
+                generate_examples=False,
+            ),
             **errors(400, 404, 429),
         },
+        opt={EXTRA_CONTENT: {200: {"text/csv": CSV_CONTENT}}},
     )
-    async def job_events(self, request: AuthRequest, state: State, job_id: FromPath[str]) -> ServerSentEvent:
+    async def export_creators(
+        self,
+        request: AuthRequest,
+        state: State,
+        filters: NamedDependency[CreatorFilters],
+        job_id: ResourceId,
+        sort: CreatorSort = "followers",
+    ) -> Stream:
+        """The CSV download of a job's creators (the same as the creators route with format=csv)."""
+        return await job_creators_csv(state, request.user.user_id, parse_id(job_id), filters, sort)
+
+    @get(
+        "/{job_id:str}/events",
+        responses={
+            200: ResponseSpec(
+                data_container=str,
+                media_type="text/event-stream",
+                description=EVENTS_DESCRIPTION,
+                generate_examples=False,
+            ),
+            **errors(400, 404, 429),
+        },
+        opt={EXTRA_CONTENT: {200: {"text/event-stream": EVENTS_CONTENT}}},
+    )
+    async def job_events(self, request: AuthRequest, state: State, job_id: ResourceId) -> ServerSentEvent:
         """Server-sent events: the job each time it changes, ending once it has finished."""
         return await job_events(state, request.user.user_id, parse_id(job_id))
 

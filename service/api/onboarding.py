@@ -1,7 +1,7 @@
 """Onboarding steps and the caller's profile."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import msgspec
 from litestar import Controller, Response, get, patch
@@ -13,24 +13,26 @@ from service.api.shapes import Shape, documented, errors, json_response
 from service.auth import AuthRequest
 from service.database import connection, queries
 from service.errors import Conflict
-from service.validation import clean_email_address, clean_header_text, clean_text
-
-NAME_MAX = 100
-BRAND_DESCRIPTION_MAX = 2000
-# Bounds for the raw strings before trimming.
-ShortText = Annotated[str, msgspec.Meta(max_length=1_000)]
-LongText = Annotated[str, msgspec.Meta(max_length=20_000)]
+from service.validation import (
+    BRAND_DESCRIPTION_MAX,
+    PERSON_NAME_MAX,
+    BrandDescription,
+    PersonName,
+    clean_email_address,
+    clean_header_text,
+    clean_text,
+)
 
 OnboardingStep = Literal["pending", "info_captured", "intent_captured", "completed"]
 
 
 class StepOne(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    full_name: ShortText
-    business_name: ShortText
+    full_name: PersonName
+    business_name: PersonName
 
 
 class StepTwo(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
-    brand_description: LongText
+    brand_description: BrandDescription
 
 
 class Success(msgspec.Struct):
@@ -78,8 +80,8 @@ class OnboardingController(Controller):
     @patch("/step-1", responses=errors(400, 413))
     async def step_one(self, request: AuthRequest, state: State, data: JSONBody[StepOne]) -> Success:
         """Save the user's name and business; creates the profile and schedules the welcome email."""
-        full_name = clean_header_text(data.full_name, "fullName", max_length=NAME_MAX)
-        business_name = clean_header_text(data.business_name, "businessName", max_length=NAME_MAX)
+        full_name = clean_header_text(data.full_name, "fullName", max_length=PERSON_NAME_MAX)
+        business_name = clean_header_text(data.business_name, "businessName", max_length=PERSON_NAME_MAX)
         email = clean_email_address(request.user.email) if request.user.email else None
         async with connection(state) as db:
             await queries.save_onboarding_step_one(

@@ -48,7 +48,10 @@ async def readiness_problem(state: State) -> str | None:
     "/ready",
     tags=["operations"],
     cache=False,
-    responses={503: ResponseSpec(data_container=ErrorBody, description="Not ready, with the reason")},
+    responses={
+        200: ResponseSpec(data_container=Health, description="Ready", generate_examples=False),
+        503: ResponseSpec(data_container=ErrorBody, description="Not ready, with the reason", generate_examples=False),
+    },
 )
 async def ready(state: State) -> Response[Any]:
     """200 when the database answers and every migration is applied, else 503 with the reason."""

@@ -6,6 +6,7 @@ platform's keyword or similar search (enumerations.SEARCH_BY_SLUG).
 
 from typing import Annotated
 
+import msgspec
 from litestar import Controller, Response, get, post
 from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
@@ -16,7 +17,7 @@ from service.api.shapes import documented, errors, json_response
 from service.auth import AuthRequest
 from service.database import connection, queries, transaction
 from service.enumerations import SEARCH_BY_SLUG, ScrapingSlug
-from service.errors import InvalidInput, TooManyJobs
+from service.errors import Conflict, InvalidInput, TooManyJobs
 from service.search_options import clean_search_params
 from service.validation import clean_region, parse_id, requested_username, search_of
 
@@ -29,7 +30,7 @@ class ScrapingController(Controller):
 
     @post(
         "/{platform:str}",
-        responses={**documented(201, JobStarted, "The new pending job"), **errors(400, 404, 413, 429)},
+        responses={**documented(201, JobStarted, "The new pending job"), **errors(400, 404, 409, 413, 429)},
     )
     async def create_job(
         self, request: AuthRequest, state: State, platform: FromPath[ScrapingSlug], data: JSONBody[JobCreate]
@@ -39,9 +40,12 @@ class ScrapingController(Controller):
         `instagram-hashtag` takes keywords; `tiktok-similar` and `youtube-similar` take a username.
         The answer is the job with `jobId` (its id again) and `message`, which the old frontend reads.
         """
-        campaign_id = parse_id(data.campaign_id, "campaignId")
         search_type, keywords, username = search_of(
-            data.keywords, requested_username(data.target_username, data.username)
+            None if data.keywords is msgspec.UNSET else data.keywords,
+            requested_username(
+                None if data.target_username is msgspec.UNSET else data.target_username,
+                None if data.username is msgspec.UNSET else data.username,
+            ),
         )
         platform_name, slug_search_type = SEARCH_BY_SLUG[platform]
         if slug_search_type is not None and slug_search_type != search_type:
@@ -58,7 +62,7 @@ class ScrapingController(Controller):
             row = await queries.create_job(
                 tx,
                 user_id=request.user.user_id,
-                campaign_id=campaign_id,
+                campaign_id=data.campaign_id,
                 search_type=search_type,
                 platform=platform_name,
                 keywords=keywords,
@@ -78,7 +82,7 @@ class ScrapingController(Controller):
             raise TooManyJobs(f"You can start at most {max_per_minute} searches a minute; try again shortly")
         if row.job is None:
             wanted = WANTED_BY_SEARCH_TYPE[row.search_type]
-            raise InvalidInput("body", f"this is a {row.search_type} campaign: its jobs take {wanted}")
+            raise Conflict(f"This is a {row.search_type} campaign: its jobs take {wanted}")
         return json_response(row.job, status_code=201)
 
     @get("/{platform:str}", responses={**documented(200, JobDetail, "The job"), **errors(400, 404)})
@@ -87,7 +91,7 @@ class ScrapingController(Controller):
         request: AuthRequest,
         state: State,
         platform: FromPath[ScrapingSlug],
-        job_id: Annotated[str, QueryParameter(name="jobId")],
+        job_id: Annotated[str, QueryParameter(name="jobId", format="uuid", description="A UUID (anything else: 400)")],
     ) -> Response[bytes]:
         """The job for the frontend's polling, whatever its platform: like GET /api/jobs/{id}, except
         that all result pages are merged into `results[0]` (in page order), and each creator also

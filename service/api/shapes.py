@@ -12,11 +12,13 @@ from uuid import UUID
 import msgspec
 from litestar import MediaType, Response
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import QueryParameter
+from litestar.params import PathParameter, QueryParameter
 
 from service.enumerations import CampaignStatus, JobStatus, Platform, SearchType
 from service.errors import ErrorBody
+from service.openapi_document import document_also
 
+ResourceId = Annotated[str, PathParameter(format="uuid", description="A UUID (anything else: 400)")]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
 PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page (1-100)")]
 
@@ -60,10 +62,70 @@ class Job(Shape):
     updated_at: datetime
 
 
+class CreatorProfile(msgspec.Struct, rename="camel"):
+    name: str
+    handle: str
+    followers: int
+    avatar_url: str | None
+    bio: str
+    emails: list[str]
+
+
+class VideoStatistics(msgspec.Struct):
+    likes: int
+    comments: int
+    shares: int
+    views: int
+
+
+class Video(msgspec.Struct):
+    description: str
+    url: str | None
+    statistics: VideoStatistics
+
+
+class Creator(msgspec.Struct):
+    """A creator as a provider found them, with the video that matched.
+
+    Unlike the other shapes, creators may carry more keys than these (stored
+    pages are kept as the provider's mapping wrote them).
+    """
+
+    creator: CreatorProfile
+    video: Video
+    hashtags: list[str]
+    platform: Platform
+
+
+class CreatorWithEngagement(Creator, rename="camel"):
+    """A creator of a job's creators page: `engagementRate` is (likes + comments + shares) / views, 0 without views."""
+
+    engagement_rate: float
+
+
+def _or_legacy(shape: type[msgspec.Struct]) -> dict[str, Any]:
+    """The JSON Schema of an object in `shape`, or as the old system stored it (rows adopted by migration)."""
+    document_also(shape)
+    legacy = {
+        "type": "object",
+        "title": f"Legacy{shape.__name__}",
+        "description": "Found by the old system and adopted as it stored it; its keys vary",
+    }
+    return {"anyOf": [{"$ref": f"#/components/schemas/{shape.__name__}"}, legacy]}
+
+
+# Creator objects are passed through as stored: those this service found have the typed
+# shape; results adopted from the old system keep the keys it wrote (migrations 0010-0014).
+CreatorItem = Annotated[dict[str, Any], msgspec.Meta(extra_json_schema=_or_legacy(Creator))]
+CreatorWithEngagementItem = Annotated[dict[str, Any], msgspec.Meta(extra_json_schema=_or_legacy(CreatorWithEngagement))]
+CreatorProfileItem = Annotated[dict[str, Any], msgspec.Meta(extra_json_schema=_or_legacy(CreatorProfile))]
+VideoItem = Annotated[dict[str, Any], msgspec.Meta(extra_json_schema=_or_legacy(Video))]
+
+
 class Result(Shape):
     id: UUID
     job_id: UUID
-    creators: list[dict[str, Any]]
+    creators: list[CreatorItem]
     created_at: datetime
 
 
@@ -90,10 +152,13 @@ _ERROR_DESCRIPTIONS = {
 
 def documented(status: int, shape: type[msgspec.Struct], description: str) -> dict[int, ResponseSpec]:
     """OpenAPI entry for a success response whose body PostgreSQL builds."""
-    return {status: ResponseSpec(data_container=shape, description=description)}
+    return {status: ResponseSpec(data_container=shape, description=description, generate_examples=False)}
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
     """OpenAPI entries for the error responses a route can give (401 and 503 always)."""
     codes = sorted({401, 503, *statuses})
-    return {code: ResponseSpec(data_container=ErrorBody, description=_ERROR_DESCRIPTIONS[code]) for code in codes}
+    return {
+        code: ResponseSpec(data_container=ErrorBody, description=_ERROR_DESCRIPTIONS[code], generate_examples=False)
+        for code in codes
+    }

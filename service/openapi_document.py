@@ -1,0 +1,174 @@
+"""The OpenAPI document, finished so that it says exactly what the server does.
+
+Litestar builds the paths, parameters and responses from the handlers; what it
+cannot say, this module adds once per app:
+
+- Every msgspec Struct (bodies and response shapes) is described by msgspec's
+  own JSON Schema of it, so a body's lengths, counts, patterns, enums, formats
+  (uuid, date-time) and refused unknown fields (`additionalProperties: false`)
+  are stated from the very constraints msgspec enforces: one definition of
+  each limit, used by both.
+- Every query and path parameter is described by msgspec's JSON Schema of
+  the signature model of its handler (or dependency), the very type that
+  validates it (Litestar's own description drops the limits of optional
+  parameters).
+- What a Struct's fields cannot say (a body that needs exactly one of two
+  fields) comes from its `json_schema_extra` class variable.
+- Responses in another media type than JSON (the creators' CSV beside their
+  JSON page) come from the handler's `opt[EXTRA_CONTENT]`.
+- Component schemas no operation refers to are left out.
+
+No examples are generated, so two starts give byte-identical documents.
+"""
+
+from collections.abc import Iterator
+from copy import deepcopy
+from typing import Any, Final
+
+import msgspec
+from litestar import Litestar
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.handlers import HTTPRouteHandler
+from litestar.params import ParameterKwarg
+from litestar.routes import HTTPRoute
+from litestar.typing import FieldDefinition
+from litestar.utils.signature import ParsedSignature
+
+BEARER_SCHEME: Final = "BearerToken"
+EXTRA_CONTENT: Final = "openapi_extra_content"
+"""Handler opt key: {status: {media type: OpenAPI media type object}} documented beside the JSON."""
+
+_SCHEMAS_REF = "#/components/schemas/{name}"
+_ALSO_DOCUMENTED: set[type[msgspec.Struct]] = set()
+
+
+def document_also(struct: type[msgspec.Struct]) -> None:
+    """Give `struct` a component schema even though only a hand-written schema refers to it."""
+    _ALSO_DOCUMENTED.add(struct)
+
+
+class DocumentedStructs(StructSchemaPlugin):
+    """Litestar's Struct schema plugin that also notes every Struct the document uses.
+
+    One instance per app (see `service.app`); it holds the finished document too.
+    """
+
+    def __init__(self) -> None:
+        self.types: set[type[msgspec.Struct]] = set()
+        self.finished: dict[str, Any] | None = None
+
+    def to_openapi_schema(self, field_definition: FieldDefinition, schema_creator: Any) -> Any:
+        self.types.add(field_definition.type_)
+        return super().to_openapi_schema(field_definition, schema_creator)
+
+
+def finished_document(app: Litestar, litestar_document: dict[str, Any]) -> dict[str, Any]:
+    """The document served for `app`: Litestar's, finished as the module docstring says (built once)."""
+    structs = app.plugins.get(DocumentedStructs)
+    if structs.finished is None:
+        document: dict[str, Any] = msgspec.to_builtins(deepcopy(litestar_document))
+        _, components = msgspec.json.schema_components(
+            sorted(structs.types | _ALSO_DOCUMENTED, key=lambda t: t.__name__), ref_template=_SCHEMAS_REF
+        )
+        for struct in structs.types | _ALSO_DOCUMENTED:
+            components[struct.__name__].update(getattr(struct, "json_schema_extra", {}))
+        document["components"]["schemas"].update(components)
+        _describe_parameters(app, document)
+        _add_extra_content(app, document)
+        _drop_unreferenced_schemas(document)
+        structs.finished = document
+    return structs.finished
+
+
+def _operations(app: Litestar, document: dict[str, Any]) -> Iterator[tuple[HTTPRouteHandler, dict[str, Any]]]:
+    """Each documented operation with its handler."""
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or route.path_format not in document["paths"]:
+            continue
+        for handler in route.route_handlers:
+            for method in handler.http_methods:
+                if (operation := document["paths"][route.path_format].get(method.lower())) is not None:
+                    yield handler, operation
+
+
+def _any_type(kind: type) -> dict[str, Any]:
+    """State, Request and the like: not parameters, so never shown."""
+    return {"title": kind.__name__}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent or has a value; it is never null."""
+    if "anyOf" not in schema:
+        return schema
+    arms = [arm for arm in schema["anyOf"] if arm != {"type": "null"}]
+    rest = {key: value for key, value in schema.items() if key != "anyOf"}
+    return {**arms[0], **rest} if len(arms) == 1 else {"anyOf": arms, **rest}
+
+
+def _parameter_schemas(
+    signature: ParsedSignature, model: type[msgspec.Struct], document: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """{name on the wire: schema} of the parameters of one signature (a handler's or a dependency's)."""
+    _, definitions = msgspec.json.schema_components([model], schema_hook=_any_type, ref_template=_SCHEMAS_REF)
+    fields = definitions.pop(model.__name__)["properties"]
+    for name, definition in definitions.items():  # enums of parameters; Structs are there already
+        document["components"]["schemas"].setdefault(name, definition)
+    schemas = {}
+    for name, field in signature.parameters.items():
+        kwarg = field.kwarg_definition
+        if name not in fields:
+            continue
+        schema = _without_null(fields[name])
+        alias = name
+        if isinstance(kwarg, ParameterKwarg):
+            alias = kwarg.name or kwarg.query or kwarg.header or kwarg.cookie or name
+            schema = {**schema, **({"format": kwarg.format} if kwarg.format else {}), **(kwarg.schema_extra or {})}
+        if schema.get("default", "") is None:
+            del schema["default"]  # absent means no filter
+        schemas[alias] = schema
+    return schemas
+
+
+def _describe_parameters(app: Litestar, document: dict[str, Any]) -> None:
+    for handler, operation in _operations(app, document):
+        schemas: dict[str, dict[str, Any]] = {}
+        for provider in handler.resolve_dependencies().values():
+            schemas.update(_parameter_schemas(provider.parsed_fn_signature, provider.signature_model, document))
+        schemas.update(_parameter_schemas(handler.parsed_fn_signature, handler.signature_model, document))
+        for parameter in operation.get("parameters", []):
+            schema = schemas.get(parameter["name"])
+            if schema is None:
+                continue
+            if description := parameter.get("description"):
+                schema = {**schema, "description": description}
+            parameter["schema"] = schema
+
+
+def _add_extra_content(app: Litestar, document: dict[str, Any]) -> None:
+    for handler, operation in _operations(app, document):
+        for status, content in handler.opt.get(EXTRA_CONTENT, {}).items():
+            operation["responses"][str(status)]["content"].update(content)
+
+
+def _references(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[-1]} if isinstance(node.get("$ref"), str) else set()
+        for value in node.values():
+            found |= _references(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_references(item) for item in node)) if node else set()
+    return set()
+
+
+def _drop_unreferenced_schemas(document: dict[str, Any]) -> None:
+    """Keep the component schemas reachable from the paths (directly or through other schemas)."""
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    reachable: set[str] = set()
+    pending = _references(document["paths"])
+    while pending:
+        name = pending.pop()
+        if name not in reachable and name in schemas:
+            reachable.add(name)
+            pending |= _references(schemas[name])
+    document["components"]["schemas"] = {name: schemas[name] for name in sorted(reachable)}
