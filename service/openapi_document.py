@@ -18,7 +18,7 @@ cannot say, this module adds once per app:
   JSON page) come from the handler's `opt[EXTRA_CONTENT]`.
 - Component schemas no operation refers to are left out.
 
-No examples are generated, so two starts give byte-identical documents.
+No examples (Litestar's are random), so two starts give byte-identical documents.
 """
 
 from collections.abc import Iterator
@@ -75,6 +75,7 @@ def finished_document(app: Litestar, litestar_document: dict[str, Any]) -> dict[
         document["components"]["schemas"].update(components)
         _describe_parameters(app, document)
         _add_extra_content(app, document)
+        _drop_examples(document["paths"])
         _drop_unreferenced_schemas(document)
         structs.finished = document
     return structs.finished
@@ -148,6 +149,18 @@ def _add_extra_content(app: Litestar, document: dict[str, Any]) -> None:
     for handler, operation in _operations(app, document):
         for status, content in handler.opt.get(EXTRA_CONTENT, {}).items():
             operation["responses"][str(status)]["content"].update(content)
+
+
+def _drop_examples(node: Any) -> None:
+    """Litestar makes up random examples for some responses: none, so that every start gives the same document."""
+    if isinstance(node, dict):
+        node.pop("examples", None)
+        node.pop("example", None)
+        for value in node.values():
+            _drop_examples(value)
+    elif isinstance(node, list):
+        for item in node:
+            _drop_examples(item)
 
 
 def _references(node: Any) -> set[str]:

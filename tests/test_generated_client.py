@@ -43,6 +43,9 @@ def generated(service_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     root = tmp_path_factory.mktemp("client")
     document = root / "openapi.json"
     document.write_bytes(httpx.get(f"{service_url}/schema/openapi.json").content)
+    # Images (the avatar proxy) come as any image/* type: the client reads them as bytes.
+    config = root / "config.yaml"
+    config.write_text('content_type_overrides:\n  "image/*": application/octet-stream\n')
     run = subprocess.run(
         [
             str(Path(sys.executable).parent / "openapi-python-client"),
@@ -51,6 +54,8 @@ def generated(service_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             str(document),
             "--meta",
             "none",
+            "--config",
+            str(config),
             "--output-path",
             str(root / PACKAGE),
         ],
@@ -173,7 +178,8 @@ def test_the_whole_scenario_through_the_generated_client(
         ),
         201,
     )
-    assert isinstance(job, m.Job)
+    assert isinstance(job, m.JobStarted)
+    assert job.job_id == job.id
     assert job.status == m.JobStatus.PENDING
     stream = _ok(jobs["job_events"].sync_detailed(job.id, client=client), 200)
     events = _server_sent_events(stream)

@@ -220,3 +220,9 @@ async def test_options_allow_lists_every_method_of_the_path(client: Client) -> N
         response = await client.options(path)
         assert response.status_code == 204, route.path
         assert response.headers["allow"] == ", ".join(sorted(route.methods)), route.path
+
+
+def test_operation_ids_are_unique(document: dict[str, Any]) -> None:
+    """They are the handlers' names (what generated clients call the operations): no two alike."""
+    ids = [operation["operationId"] for _, _, operation in _operations(document)]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)

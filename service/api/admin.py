@@ -49,8 +49,8 @@ class ConfigPost(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
     """The admin page's add and edit body: a new entry, or an entry as listed with its value edited
     (its `id`, `createdAt` and `updatedAt` are accepted and ignored: category and key name it)."""
 
-    category: Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX)]
-    key: Annotated[str, msgspec.Meta(max_length=KEY_MAX)]
+    category: Annotated[str, msgspec.Meta(max_length=CATEGORY_MAX, pattern=NAME_RULE, description=SNAKE_CASE)]
+    key: Annotated[str, msgspec.Meta(max_length=KEY_MAX, pattern=NAME_RULE, description=SNAKE_CASE)]
     value: ConfigValue
     value_type: ValueType
     description: Description | None = None

@@ -26,9 +26,12 @@ from service.validation import parse_id
 async def export_csv(
     request: AuthRequest,
     state: State,
-    job_id: Annotated[str | None, QueryParameter(name="jobId", description="One job's creators")] = None,
+    job_id: Annotated[
+        str | None, QueryParameter(name="jobId", format="uuid", description="One job's creators (this or campaignId)")
+    ] = None,
     campaign_id: Annotated[
-        str | None, QueryParameter(name="campaignId", description="Every job's creators (wins over jobId)")
+        str | None,
+        QueryParameter(name="campaignId", format="uuid", description="Every job's creators (wins over jobId)"),
     ] = None,
 ) -> Stream:
     """The creators of a job, or of every job of a campaign (oldest job first), as a CSV download.

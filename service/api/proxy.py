@@ -11,7 +11,10 @@ from litestar.params import QueryParameter
 from service.api.shapes import errors
 from service.auth import AuthRequest
 from service.errors import ErrorBody
-from service.image_hosts import ImageProxyError
+from service.image_hosts import (
+    MAX_URL_LENGTH,
+    ImageProxyError,
+)
 
 _UPSTREAM_ERRORS = {
     502: ResponseSpec(data_container=ErrorBody, description="The image host failed or answered an error"),
@@ -31,7 +34,9 @@ _UPSTREAM_ERRORS = {
 async def proxy_image(
     request: AuthRequest,
     state: State,
-    url: Annotated[str, QueryParameter(max_length=4096, description="https URL of an image on a platform CDN")],
+    url: Annotated[
+        str, QueryParameter(max_length=MAX_URL_LENGTH, description="https URL of an image on a platform CDN")
+    ],
 ) -> Response[bytes]:
     """An avatar from one of the platforms' image hosts (an allowlist), cached.
 
