@@ -119,8 +119,14 @@ def test_the_whole_scenario_through_the_generated_client(
         )
     }
     token = verifier.issue("user_generated_client", email="brand@example.com")
+    # A fresh connection per request: after a streamed CSV the server closes the connection it
+    # reused, and httpx would send the next request on it (reported; not this test's subject).
     client = generated.AuthenticatedClient(
-        base_url=service_url, token=token, raise_on_unexpected_status=True, timeout=httpx.Timeout(60)
+        base_url=service_url,
+        token=token,
+        raise_on_unexpected_status=True,
+        timeout=httpx.Timeout(60),
+        httpx_args={"limits": httpx.Limits(max_keepalive_connections=0)},
     )
 
     # Onboarding
