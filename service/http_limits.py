@@ -20,7 +20,7 @@ import httptools
 from litestar.enums import ScopeType
 from litestar.exceptions import HTTPException
 from litestar.status_codes import HTTP_408_REQUEST_TIMEOUT
-from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 log = logging.getLogger(__name__)
@@ -113,10 +113,18 @@ class BodyTimeoutMiddleware:
         request = f"{scope.get('method')} {scope['path']}"
         deadline: float | None = None
         complete = False
+        responding = False
+
+        async def note_response(message: Message) -> None:
+            nonlocal responding
+            responding = True
+            await send(message)
 
         async def receive_in_time() -> ReceiveMessage:
             nonlocal deadline, complete
-            if complete:  # the body is in: what follows is the wait for a disconnect, of any length
+            # Once the body is in, or the answer has begun (a stream waiting for its client to
+            # leave may be the first to read), what follows is the wait for a disconnect, of any length.
+            if complete or responding:
                 return await receive()
             if deadline is None:
                 deadline = loop.time() + self.timeout_seconds
@@ -133,7 +141,7 @@ class BodyTimeoutMiddleware:
                 complete = True
             return message
 
-        await self.app(scope, receive_in_time, send)
+        await self.app(scope, receive_in_time, note_response)
 
 
 def _is_stream_cut(exc: BaseException | None) -> bool:

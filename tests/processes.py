@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,14 +32,23 @@ def child_env(**settings: str) -> dict[str, str]:
 
 
 def main_py(*args: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "main.py", *args],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    """`python main.py *args`; `process.stderr` reads its log from the start, at any time.
+
+    The log goes to an unlinked temporary file rather than a pipe: a pipe nobody reads while the
+    child runs fills after 64 KB and then blocks the child's event loop on its next log line.
+    """
+    with tempfile.NamedTemporaryFile("w", prefix="main-py-", suffix=".log", delete=False) as log:
+        process = subprocess.Popen(
+            [sys.executable, "main.py", *args],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            text=True,
+        )
+    process.stderr = open(log.name)  # noqa: SIM115 (it lives as long as the process object)
+    os.unlink(log.name)
+    return process
 
 
 def wait_until_ready(url: str, process: subprocess.Popen[str]) -> None:

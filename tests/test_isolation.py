@@ -196,6 +196,43 @@ def test_a_client_that_leaves_is_no_error(dsn: str, auth: dict[str, str]) -> Non
     assert "unhandled" not in log, log[-3000:]
 
 
+async def test_a_connection_kept_alive_serves_requests_after_a_csv(
+    service: tuple[str, Any], client: Client, auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    # A browser or a generated client reuses its connection after a download.
+    url, _ = service
+    campaign = await create_campaign(client, auth)
+    job = await add_job(pool, campaign, result_pages=2)
+    async with httpx.AsyncClient(base_url=url, headers=auth, limits=httpx.Limits(max_connections=1)) as one:
+        for _ in range(3):
+            download = await one.get(f"/api/jobs/{job}/creators.csv")
+            assert download.status_code == 200, download.text
+            assert (await one.get("/api/campaigns")).status_code == 200
+
+
+async def test_a_client_that_leaves_before_its_stream_starts_is_no_error(
+    dsn: str, client: Client, auth: dict[str, str], pool: asyncpg.Pool
+) -> None:
+    # The request arrives whole and the client is gone before the response starts: the stream's
+    # wait for a disconnect is the first to read the connection, and must simply end the stream.
+    campaign = await create_campaign(client, auth)
+    finished = await add_job(pool, campaign, pages=[[big_creator(0, i) for i in range(BIG_JOB_CREATORS_PER_PAGE)]])
+    running = await add_job(pool, campaign, status="processing")
+    env = child_env(DATABASE_URL=dsn, AUTH_JWT_SECRET=SECRET, RUN_WORKER="false")
+    with running_service(env) as (url, process):
+        for path in (f"/api/jobs/{finished}/creators.csv", f"/api/jobs/{running}/events"):
+            for _ in range(5):
+                sock = raw_request(
+                    url, f"GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: {auth['Authorization']}\r\n\r\n".encode()
+                )
+                sock.close()
+        await asyncio.sleep(1)  # for the service to see the disconnects
+        async with httpx.AsyncClient(base_url=url) as other:
+            assert (await other.get("/health")).status_code == 200
+    log = process.stderr.read() if process.stderr else ""
+    assert "Traceback" not in log, log[-3000:]
+
+
 async def test_an_export_cut_half_way_is_aborted_and_logged_once(
     settings: Settings,
     dsn: str,
