@@ -138,6 +138,7 @@ ELSEWHERE = {
     ("POST", "/api/scraping/{platform}", "429"): "tests/test_job_limits.py (low per-user limits on their own database)",
     ("GET", "/api/proxy/image", "429"): "tests/test_image_proxy.py (a low per-user budget)",
     ("GET", "/api/jobs/{job_id}/creators", "429"): "tests/test_long_responses.py (exports held open up to the cap)",
+    ("GET", "/api/jobs/{job_id}/creators.csv", "429"): "tests/test_long_responses.py (exports held open up to the cap)",
     ("GET", "/api/jobs/{job_id}/events", "429"): "tests/test_long_responses.py (streams held open up to the cap)",
     ("GET", "/api/export/csv", "429"): "tests/test_long_responses.py (exports held open up to the cap)",
     ("GET", "/api/campaigns/{campaign_id}/creators.csv", "429"): "tests/test_campaign_creators.py (the export cap)",
