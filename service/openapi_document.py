@@ -27,6 +27,9 @@ from typing import Any, Final
 
 import msgspec
 from litestar import Litestar
+
+# Private, and the one way to see which Structs the document uses: Litestar exports no Struct schema
+# plugin to extend (its own is registered internally), so ours subclasses it (pinned Litestar version).
 from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
 from litestar.handlers import HTTPRouteHandler
 from litestar.params import ParameterKwarg

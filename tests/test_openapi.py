@@ -18,6 +18,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
 from service.app import create_app
+from service.csv_export import CAMPAIGN_COLUMNS, COLUMNS
 from service.settings import Settings
 from tests.conftest import SECRET
 from tests.processes import child_env, running_service
@@ -173,7 +174,22 @@ def test_the_event_stream_and_the_csv_are_documented_as_sent(document: dict[str,
     assert "`Job` schema" in events["description"]
     creators = document["paths"]["/api/jobs/{job_id}/creators"]["get"]["responses"]["200"]
     assert set(creators["content"]) == {"application/json", "text/csv"}
-    assert "engagement_rate" in creators["content"]["text/csv"]["schema"]["description"]
+    downloads = {
+        "/api/jobs/{job_id}/creators": COLUMNS,
+        "/api/jobs/{job_id}/creators.csv": COLUMNS,
+        "/api/export/csv": COLUMNS,
+        "/api/campaigns/{campaign_id}/creators.csv": CAMPAIGN_COLUMNS,
+    }
+    answering_csv = {
+        path
+        for path, item in document["paths"].items()
+        if "text/csv" in item.get("get", {}).get("responses", {}).get("200", {}).get("content", {})
+    }
+    assert answering_csv == set(downloads)
+    for path, columns in downloads.items():
+        csv_body = document["paths"][path]["get"]["responses"]["200"]["content"]["text/csv"]["schema"]
+        assert csv_body["type"] == "string"
+        assert f"Columns: {', '.join(columns)}." in csv_body["description"], path
 
 
 def test_every_request_body_refuses_unknown_fields(document: dict[str, Any]) -> None:

@@ -11,12 +11,21 @@ from litestar import Controller, Response, get, put
 from litestar.datastructures import State
 from litestar.di import NamedDependency, Provide
 from litestar.exceptions import NotFoundException
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
 from service.api.jobs import Hashtag
-from service.api.shapes import CreatorProfileItem, ResourceId, Shape, VideoItem, documented, errors, json_response
+from service.api.shapes import (
+    CreatorProfileItem,
+    ResourceId,
+    Shape,
+    VideoItem,
+    csv_columns,
+    csv_download,
+    documented,
+    errors,
+    json_response,
+)
 from service.api.streams import EXPORT_BATCH_ROWS, Batch, Export, ReadBatch, csv_export
 from service.auth import AuthRequest
 from service.csv_export import CAMPAIGN_COLUMNS
@@ -188,13 +197,10 @@ FILTERS = {"filters": Provide(provide_filters)}
     tags=["campaigns"],
     dependencies=FILTERS,
     responses={
-        200: ResponseSpec(
-            data_container=str,
-            media_type="text/csv",
-            description="The whole filtered list: the job export's columns, then status and note",
-        ),
+        **csv_download("The whole filtered list: the job export's columns, then status and note"),
         **errors(400, 404, 429),
     },
+    opt=csv_columns(CAMPAIGN_COLUMNS, "in the order of `sort`"),
 )
 async def campaign_creators_csv(
     request: AuthRequest,

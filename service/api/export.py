@@ -4,13 +4,13 @@ from typing import Annotated
 
 from litestar import get
 from litestar.datastructures import State
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 from litestar.response import Stream
 
-from service.api.shapes import errors
+from service.api.shapes import csv_columns, csv_download, errors
 from service.api.streams import NO_FILTERS, campaign_creators_csv, job_creators_csv
 from service.auth import AuthRequest
+from service.csv_export import COLUMNS
 from service.errors import InvalidInput
 from service.validation import parse_id
 
@@ -18,10 +18,8 @@ from service.validation import parse_id
 @get(
     "/api/export/csv",
     tags=["jobs"],
-    responses={
-        200: ResponseSpec(data_container=str, media_type="text/csv", description="The creators, one row each"),
-        **errors(400, 404, 429),
-    },
+    responses={**csv_download("The creators, one row each"), **errors(400, 404, 429)},
+    opt=csv_columns(COLUMNS, "job by job (oldest job first), each in its export's order"),
 )
 async def export_csv(
     request: AuthRequest,

@@ -25,7 +25,17 @@ from service.api.job_shapes import (
     JobPagination,
     JobStats,
 )
-from service.api.shapes import Job, PageNumber, PageSize, ResourceId, documented, errors, json_response
+from service.api.shapes import (
+    Job,
+    PageNumber,
+    PageSize,
+    ResourceId,
+    csv_columns,
+    csv_download,
+    documented,
+    errors,
+    json_response,
+)
 from service.api.streams import KEEP_ALIVE_SECONDS, CreatorFilters, job_creators_csv, job_events
 from service.auth import AuthRequest, admin_only
 from service.cleanup import delete_finished_jobs
@@ -93,14 +103,7 @@ async def job_detail(state: State, user_id: str, job_id: UUID) -> Response[bytes
     return json_response(found)
 
 
-CSV_CONTENT = {
-    "schema": {
-        "type": "string",
-        "description": "UTF-8 CSV with a header row; one row per creator, in the order of `sort`. Columns: "
-        + ", ".join(COLUMNS)
-        + ". Cells a spreadsheet would read as a formula start with an apostrophe.",
-    }
-}
+CSV_ORDER = "in the order of `sort`"
 EVENTS_DESCRIPTION = (
     "A text/event-stream (server-sent events). Each change of the job is an event named `progress` whose "
     "`data` is the job as JSON (the `Job` schema); the first event comes at once. A comment line "
@@ -232,7 +235,7 @@ class JobController(Controller):
             **documented(200, CreatorPage, "A page of creators (JSON), or with format=csv all of them (text/csv)"),
             **errors(400, 404, 429),
         },
-        opt={EXTRA_CONTENT: {200: {"text/csv": CSV_CONTENT}}},
+        opt=csv_columns(COLUMNS, CSV_ORDER),
     )
     async def job_creators(
         self,
@@ -284,15 +287,10 @@ class JobController(Controller):
     @get(
         "/{job_id:str}/creators.csv",
         responses={
-            200: ResponseSpec(
-                data_container=str,
-                media_type="text/csv",
-                description="All of a job's creators, filtered and sorted as on the creators page",
-                generate_examples=False,
-            ),
+            **csv_download("All of a job's creators, filtered and sorted as on the creators page"),
             **errors(400, 404, 429),
         },
-        opt={EXTRA_CONTENT: {200: {"text/csv": CSV_CONTENT}}},
+        opt=csv_columns(COLUMNS, CSV_ORDER),
     )
     async def export_creators(
         self,

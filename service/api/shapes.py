@@ -5,6 +5,7 @@ the service passes its JSON text through; the Structs here document the shapes
 in the OpenAPI schema, and tests decode responses with them to keep both in step.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -16,7 +17,7 @@ from litestar.params import PathParameter, QueryParameter
 
 from service.enumerations import CampaignStatus, JobStatus, Platform, SearchType
 from service.errors import ErrorBody
-from service.openapi_document import document_also
+from service.openapi_document import EXTRA_CONTENT, document_also
 
 ResourceId = Annotated[str, PathParameter(format="uuid", description="A UUID (anything else: 400)")]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
@@ -153,6 +154,26 @@ _ERROR_DESCRIPTIONS = {
 def documented(status: int, shape: type[msgspec.Struct], description: str) -> dict[int, ResponseSpec]:
     """OpenAPI entry for a success response whose body PostgreSQL builds."""
     return {status: ResponseSpec(data_container=shape, description=description, generate_examples=False)}
+
+
+def csv_download(description: str) -> dict[int, ResponseSpec]:
+    """OpenAPI entry for a 200 that is a CSV download (its columns: `csv_columns`)."""
+    return {
+        200: ResponseSpec(data_container=str, media_type="text/csv", description=description, generate_examples=False)
+    }
+
+
+def csv_columns(columns: Sequence[str], order: str) -> dict[str, Any]:
+    """Route `opt` stating the columns of the route's CSV of creators, rows in `order`."""
+    content = {
+        "schema": {
+            "type": "string",
+            "description": f"UTF-8 CSV with a header row, then one row per creator, {order}. Columns: "
+            + ", ".join(columns)
+            + ". Every cell is quoted; one a spreadsheet would read as a formula starts with an apostrophe.",
+        }
+    }
+    return {EXTRA_CONTENT: {200: {"text/csv": content}}}
 
 
 def errors(*statuses: int) -> dict[int, ResponseSpec]:
