@@ -3,7 +3,7 @@
 The wheel is built the way an operator builds it (`pip wheel`, with build
 isolation) from a copy of the sources, so no build/ or egg-info lands in the
 checkout. It is installed with `--no-deps` into a fresh virtual environment
-made with `--system-site-packages`: the dependencies come from this
+that sees this interpreter's packages: the dependencies come from this
 interpreter instead of a download of every package (which would take minutes
 and need the network), and `test_every_imported_package_is_declared` checks
 the half this shortcut skips, that the wheel's metadata names each package
@@ -16,6 +16,7 @@ import ast
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import time
@@ -67,6 +68,12 @@ def installed(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh virtual environment with the wheel installed: its bin directory."""
     env_dir = tmp_path_factory.mktemp("venv")
     venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
+    # `--system-site-packages` reaches the base Python's packages; when this interpreter is itself a
+    # virtual environment (the README's commands make one), the dependencies are in its own
+    # site-packages: list them in a .pth file (its lines only extend sys.path; .pth files found
+    # there, like the checkout's editable install, are not run).
+    (site_packages,) = (env_dir / "lib").glob("python3*/site-packages")
+    (site_packages / "test_dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     bin_dir = env_dir / "bin"
     subprocess.run(
         [
