@@ -38,6 +38,8 @@ from litestar.typing import FieldDefinition
 from litestar.utils.signature import ParsedSignature
 
 BEARER_SCHEME: Final = "BearerToken"
+ITEM_SCHEMA: Final = "x-itemSchema"
+"""Media type extension: the schema of each item of a stream (OpenAPI 3.2's `itemSchema`, unknown to 3.1)."""
 EXTRA_CONTENT: Final = "openapi_extra_content"
 """Handler opt key: {status: {media type: OpenAPI media type object}} documented beside the JSON."""
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from service.api.campaign_creators import CAMPAIGN_CREATOR_CURSOR_FORMAT, CampaignCreatorSort
 from service.enumerations import SEARCH_BY_SLUG
+from service.openapi_document import ITEM_SCHEMA
 from service.pagination import (
     CREATOR_CURSOR_FORMAT,
     KEYSET_CURSOR_FORMAT,
@@ -79,6 +80,17 @@ def _align_campaign_creator_cursor(case: Any) -> None:
         return
     if cursor.sort != sort and sort in get_args(CampaignCreatorSort):
         case.query = {**query, "cursor": _campaign_creator_cursor(sort, None, cursor.key)}
+
+
+@schemathesis.hook
+def before_load_schema(ctx: Any, raw_schema: dict[str, Any]) -> None:
+    """Each event of a stream is checked against its schema: the document's extension, read as 3.2's itemSchema."""
+    for item in raw_schema.get("paths", {}).values():
+        for operation in item.values():
+            for response in operation.get("responses", {}).values():
+                for media_type in response.get("content", {}).values():
+                    if ITEM_SCHEMA in media_type:
+                        media_type["itemSchema"] = media_type[ITEM_SCHEMA]
 
 
 @schemathesis.hook

@@ -43,7 +43,7 @@ from service.csv_export import COLUMNS
 from service.database import connection, queries
 from service.enumerations import JobStatus, Platform, PlatformSlug
 from service.errors import Conflict
-from service.openapi_document import EXTRA_CONTENT
+from service.openapi_document import EXTRA_CONTENT, ITEM_SCHEMA
 from service.pagination import (
     CREATOR_CURSOR_FORMAT,
     CreatorCursor,
@@ -110,11 +110,12 @@ EVENTS_DESCRIPTION = (
     f"(`: keep-alive`) is sent every {KEEP_ALIVE_SECONDS:g} s or so while nothing changes. The stream "
     "ends after the event that shows the job finished (status completed, error, cancelled or timeout)."
 )
-# `itemSchema` describes each event (as OpenAPI 3.2 does, and schemathesis reads in 3.1);
-# `schema`, the whole stream, stays open so that generators read the stream as text.
+# Each event's shape is OpenAPI 3.2's `itemSchema`; 3.1, which this document is (and what Swagger UI
+# and client generators read), has no field for it, so it goes in the extension ITEM_SCHEMA. `schema`,
+# the whole stream, stays open so that generators read the stream as text.
 EVENTS_CONTENT = {
-    "schema": {"description": "The event stream as text; each event is described by itemSchema"},
-    "itemSchema": {
+    "schema": {"description": f"The event stream as text; each event is described by {ITEM_SCHEMA}"},
+    ITEM_SCHEMA: {
         "type": "object",
         "properties": {
             "event": {"type": "string", "enum": ["progress"]},
