@@ -488,6 +488,7 @@ async def test_export_a_campaign_or_a_job(browser: Browser, other_browser: Brows
         (await other_browser.get(f"/api/export/csv?jobId={first['id']}"), 404),
         (await browser.get("/api/export/csv"), 400),
         (await browser.get("/api/export/csv?jobId=not-a-job"), 400),
+        (await browser.get(f"/api/export/csv?campaignId={campaign['id']}&jobId=not-a-job"), 400),
     ):
         assert refused.status_code == status
         assert isinstance(refused.json()["error"], str)  # errorData.error (:37-51)

@@ -37,8 +37,9 @@ async def export_csv(
     The columns, order and formula safety are those of GET /api/jobs/{id}/creators?format=csv.
     """
     user_id = request.user.user_id
+    job = parse_id(job_id, "jobId") if job_id else None  # checked even when campaignId wins
     if campaign_id:
         return await campaign_creators_csv(state, user_id, parse_id(campaign_id, "campaignId"))
-    if not job_id:
+    if job is None:
         raise InvalidInput("jobId", "or campaignId is required")
-    return await job_creators_csv(state, user_id, parse_id(job_id, "jobId"), NO_FILTERS, "followers")
+    return await job_creators_csv(state, user_id, job, NO_FILTERS, "followers")
