@@ -37,6 +37,8 @@ from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 from litestar.utils.signature import ParsedSignature
 
+from service.errors import ErrorBody
+
 BEARER_SCHEME: Final = "BearerToken"
 ITEM_SCHEMA: Final = "x-itemSchema"
 """Media type extension: the schema of each item of a stream (OpenAPI 3.2's `itemSchema`, unknown to 3.1)."""
@@ -80,6 +82,8 @@ def finished_document(app: Litestar, litestar_document: dict[str, Any]) -> dict[
         document["components"]["schemas"].update(components)
         _describe_parameters(app, document)
         _add_extra_content(app, document)
+        _document_refused_changes(document)
+        _declare_headers(document)
         _drop_examples(document["paths"])
         _drop_unreferenced_schemas(document)
         structs.finished = document
@@ -154,6 +158,53 @@ def _add_extra_content(app: Litestar, document: dict[str, Any]) -> None:
     for handler, operation in _operations(app, document):
         for status, content in handler.opt.get(EXTRA_CONTENT, {}).items():
             operation["responses"][str(status)]["content"].update(content)
+
+
+_CHANGES = ("post", "put", "patch", "delete")
+# Every POST, PUT and PATCH body is read before its handler (refuse_unstorable_text); a DELETE body never is.
+_READ_BODY = ("post", "put", "patch")
+_ERROR_CONTENT = {"application/json": {"schema": {"$ref": _SCHEMAS_REF.format(name=ErrorBody.__name__)}}}
+_FORBIDDEN = (
+    "Not allowed: a change authenticated by the session cookie whose Origin (else Referer) is not one of "
+    "ALLOWED_ORIGINS, or an admin route without the admin role"
+)
+_TOO_LARGE = "Request body too large (over MAX_BODY_BYTES)"
+_RETRY_AFTER = {
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer", "minimum": 1}}
+}
+_DOWNLOAD = {
+    "Content-Disposition": {
+        "description": 'With text/csv: `attachment; filename="…csv"` (a download)',
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _document_refused_changes(document: dict[str, Any]) -> None:
+    """Every change under /api may be refused before its handler runs, whatever the handler declares:
+    403 by the cookie's origin check (CSRF), and 413 by the body size limit where the body is read."""
+    for path, item in document["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method in _CHANGES:
+            if (operation := item.get(method)) is None:
+                continue
+            responses = operation["responses"]
+            responses["403"] = {"description": _FORBIDDEN, "content": deepcopy(_ERROR_CONTENT)}
+            if method in _READ_BODY:
+                responses.setdefault("413", {"description": _TOO_LARGE, "content": deepcopy(_ERROR_CONTENT)})
+            operation["responses"] = dict(sorted(responses.items()))
+
+
+def _declare_headers(document: dict[str, Any]) -> None:
+    """Retry-After on every 429 and 503 (service.errors sets it on each), Content-Disposition on CSV downloads."""
+    for item in document["paths"].values():
+        for operation in item.values():
+            for status, response in operation["responses"].items():
+                if status in ("429", "503"):
+                    response["headers"] = deepcopy(_RETRY_AFTER)
+                elif "text/csv" in response.get("content", {}):
+                    response["headers"] = deepcopy(_DOWNLOAD)
 
 
 def _drop_examples(node: Any) -> None:

@@ -77,6 +77,8 @@ async def test_launching_a_similar_search(client: Client, auth: dict[str, str]) 
         ("keyword", {"keywords": "fashion"}, "keywords"),
         ("keyword", {"keywords": ["a"], "targetUsername": "b"}, "not both"),
         ("similar", {"targetUsername": "bad name!"}, "targetUsername"),
+        ("similar", {"targetUsername": "josé"}, "targetUsername"),  # handles are ASCII (as the document says)
+        ("similar", {"targetUsername": "nike", "username": "nike"}, "not both"),
         ("keyword", {"keywords": ["a"], "targetResults": 0}, "targetResults"),
         ("keyword", {"keywords": ["a"], "targetResults": 10001}, "targetResults"),
         ("keyword", {"keywords": ["a"], "region": "USA"}, "region"),

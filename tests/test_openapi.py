@@ -5,6 +5,7 @@ are covered as they land: every response typed, every body refusing unknown
 fields, every id a uuid, every component used, every OPTIONS `Allow` complete.
 """
 
+import json
 import re
 import shutil
 import subprocess
@@ -114,6 +115,68 @@ def test_the_document_is_valid_openapi_3_1(document: dict[str, Any]) -> None:
     validate(document)
 
 
+def _patterns(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["pattern"]} if isinstance(node.get("pattern"), str) else set()
+        return found.union(*(_patterns(value) for value in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_patterns(item) for item in node))
+    return set()
+
+
+# Characters on which regular expression dialects differ: blanks and controls (`\s`), letters and
+# digits beyond ASCII (`\w`), line breaks (`$`), the byte order mark.
+_TRICKY = [chr(c) for c in (*range(0x00, 0x21), *range(0x7F, 0xA1), 0x1680, *range(0x2000, 0x2030), 0x205F, 0x3000)]
+_TRICKY += ["\ufeff", "a", "Z", "é", "日", "٣", "_", "-", ".", "#", "@", "x" * 101]
+SAMPLE_TEXTS = sorted(
+    {c for c in _TRICKY}
+    | {f"{c}ab" for c in _TRICKY}
+    | {f"ab{c}" for c in _TRICKY}
+    | {f"a{c}b" for c in _TRICKY}
+    | {f"{c}#ab{c}" for c in _TRICKY}
+    | {f"{c}@ab{c}" for c in _TRICKY}
+    | {f"{c}us{c}" for c in _TRICKY}
+)
+
+
+def test_every_pattern_means_the_same_in_python_and_javascript(document: dict[str, Any]) -> None:
+    # The server checks a pattern with Python's re (msgspec); clients and validators read it as
+    # JSON Schema says, in JavaScript's dialect. Each pattern must accept and refuse the same texts.
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed: JavaScript's regular expressions are what this compares against")
+    patterns = sorted(_patterns(document))
+    assert patterns
+    script = (
+        "const {patterns, texts} = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "console.log(JSON.stringify(patterns.map(p => texts.map(t => new RegExp(p, 'u').test(t)))));"
+    )
+    run = subprocess.run(
+        [node, "-e", script],
+        input=json.dumps({"patterns": patterns, "texts": SAMPLE_TEXTS}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    in_javascript = json.loads(run.stdout)
+    differences = [
+        (pattern, text)
+        for pattern, answers in zip(patterns, in_javascript, strict=True)
+        for text, in_js in zip(SAMPLE_TEXTS, answers, strict=True)
+        if (re.search(pattern, text) is not None) != in_js
+    ]
+    assert not differences, differences[:20]
+
+
+def test_blank_is_what_python_trims_and_the_byte_order_mark() -> None:
+    from service.validation import BLANK, BLANKS
+
+    every = {chr(c) for c in range(0x110000)}
+    assert set(BLANKS) == {c for c in every if c.isspace()} | {"\ufeff"}
+    assert {c for c in every if re.fullmatch(BLANK, c)} == set(BLANKS)
+
+
 def test_every_component_is_used_and_every_reference_resolves(document: dict[str, Any]) -> None:
     text = str(document)
     names = set(document["components"]["schemas"])
@@ -198,6 +261,37 @@ def test_the_event_stream_and_the_csv_are_documented_as_sent(document: dict[str,
         csv_body = document["paths"][path]["get"]["responses"]["200"]["content"]["text/csv"]["schema"]
         assert csv_body["type"] == "string"
         assert f"Columns: {', '.join(columns)}." in csv_body["description"], path
+
+
+def test_retry_after_and_downloads_are_declared(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            if status in ("429", "503"):
+                assert response["headers"]["Retry-After"]["schema"]["type"] == "integer", f"{method} {path} {status}"
+            if "text/csv" in response.get("content", {}):
+                assert "Content-Disposition" in response["headers"], f"{method} {path}"
+
+
+def test_every_change_documents_the_cookie_origin_refusal(document: dict[str, Any]) -> None:
+    for method, path, operation in _operations(document):
+        if method in ("POST", "PUT", "PATCH", "DELETE") and path.startswith("/api/"):
+            assert "ALLOWED_ORIGINS" in operation["responses"]["403"]["description"], f"{method} {path}"
+            assert ("413" in operation["responses"]) == (method != "DELETE"), f"{method} {path}"
+
+
+def test_every_moment_is_a_date_time(document: dict[str, Any]) -> None:
+    moments = {
+        (name, field): schema
+        for name, component in document["components"]["schemas"].items()
+        for field, schema in component.get("properties", {}).items()
+        if re.search(r"(At|Date|Timestamp)$", field) or field == "latestJob"
+    }
+    assert len(moments) > 10
+    for (name, field), schema in moments.items():
+        if name == "ConfigPost":  # the listed entry sent back: its timestamps are ignored, any text
+            continue
+        arms = schema.get("anyOf", [schema])
+        assert {"type": "string", "format": "date-time"} in arms, f"{name}.{field}: {schema}"
 
 
 def test_every_request_body_refuses_unknown_fields(document: dict[str, Any]) -> None:

@@ -1,7 +1,6 @@
 """Administration routes (admin token): system configuration and profiles by email status."""
 
 import re
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -12,13 +11,14 @@ from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from service.api.onboarding import Profile
-from service.api.shapes import Message, Shape, documented, errors, json_response
+from service.api.shapes import Instant, Message, Shape, documented, errors, json_response
 from service.auth import admin_only
 from service.database import connection, queries
 from service.errors import InvalidInput
 from service.system_config import DEFAULTS, SETTINGS, ValueType, checked_setting, parse_value
 
-NAME_RULE = r"^[a-z][a-z0-9_]*$"
+# `(?!\n)`: Python's `$` also matches before a final line break, JavaScript's (JSON Schema's) does not.
+NAME_RULE = r"^[a-z][a-z0-9_]*$(?!\n)"
 NAME_PATTERN = re.compile(NAME_RULE)
 CATEGORY_MAX = 50
 KEY_MAX = 100
@@ -68,8 +68,8 @@ class ConfigEntry(Shape):
     value_type: ValueType
     description: str | None
     is_hot_reloadable: Literal["true", "false"]  # a string, as the old admin page compares it
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class ConfigListing(Shape):

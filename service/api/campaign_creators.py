@@ -17,6 +17,7 @@ from litestar.response import Stream
 from service.api.jobs import Hashtag
 from service.api.shapes import (
     CreatorProfileItem,
+    Instant,
     ResourceId,
     Shape,
     VideoItem,
@@ -63,15 +64,15 @@ class CampaignCreator(msgspec.Struct, rename="camel"):
     engagement_rate: float
     status: CreatorStatus | None
     note: str | None
-    status_changed_at: datetime | None
-    found_at: datetime
+    status_changed_at: Instant | None
+    found_at: Instant
     searches: list[CreatorSearch]
     video: VideoItem | None = None
     hashtags: list[str] | None = None
 
 
 class StatusChange(Shape):
-    changed_at: datetime
+    changed_at: Instant
     from_status: CreatorStatus | None
     to_status: CreatorStatus | None
     from_note: str | None

@@ -1,6 +1,5 @@
 """Campaign routes: create, list (offset and keyset pages), detail, update, delete, stats."""
 
-from datetime import datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
@@ -12,6 +11,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from service.api.shapes import (
     Campaign,
+    Instant,
     Job,
     Message,
     PageNumber,
@@ -98,7 +98,7 @@ class CampaignActivity(Shape):
     campaign_name: str
     total_jobs: int
     avg_results: float
-    latest_job: datetime | None
+    latest_job: Instant | None
     creators_by_status: "CreatorStatusCounts"
 
 

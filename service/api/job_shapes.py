@@ -1,12 +1,11 @@
 """What the job routes take and give: request bodies and the response shapes PostgreSQL builds."""
 
-from datetime import datetime
 from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 import msgspec
 
-from service.api.shapes import CreatorWithEngagementItem, Job, Result, Shape
+from service.api.shapes import CreatorWithEngagementItem, Instant, Job, Result, Shape
 from service.enumerations import FinishedJobStatus
 from service.search_options import SEARCH_PARAMS_SCHEMA
 from service.validation import Keywords, Region, TargetResults, Username
@@ -55,7 +54,7 @@ class CleanupRequest(msgspec.Struct, rename="camel", forbid_unknown_fields=True)
 class CleanupReport(Shape):
     deleted_jobs: int
     deleted_results: int
-    cutoff_date: datetime
+    cutoff_date: Instant
 
 
 class Aggregations(Shape):

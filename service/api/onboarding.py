@@ -1,6 +1,5 @@
 """Onboarding steps and the caller's profile."""
 
-from datetime import datetime
 from typing import Any, Literal
 
 import msgspec
@@ -9,7 +8,7 @@ from litestar.datastructures import State
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 
-from service.api.shapes import Shape, documented, errors, json_response
+from service.api.shapes import Instant, Shape, documented, errors, json_response
 from service.auth import AuthRequest
 from service.database import connection, queries
 from service.errors import Conflict
@@ -45,14 +44,14 @@ class Profile(Shape):
     company_name: str | None
     industry: str | None
     email: str | None
-    signup_timestamp: datetime
+    signup_timestamp: Instant
     onboarding_step: OnboardingStep
     full_name: str | None
     business_name: str | None
     brand_description: str | None
     email_schedule_status: dict[str, dict[str, Any]]
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class OnboardingStatus(Shape):
@@ -61,7 +60,7 @@ class OnboardingStatus(Shape):
     full_name: str | None
     business_name: str | None
     brand_description: str | None
-    signup_timestamp: datetime
+    signup_timestamp: Instant
 
 
 class OnboardingController(Controller):

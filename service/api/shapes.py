@@ -19,6 +19,9 @@ from service.enumerations import CampaignStatus, JobStatus, Platform, SearchType
 from service.errors import ErrorBody
 from service.openapi_document import EXTRA_CONTENT, document_also
 
+# A moment as the API writes it: RFC 3339 with its offset (PostgreSQL's timestamptz), `format: date-time`.
+Instant = Annotated[datetime, msgspec.Meta(tz=True)]
+
 ResourceId = Annotated[str, PathParameter(format="uuid", description="A UUID (anything else: 400)")]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
 PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page (1-100)")]
@@ -35,8 +38,8 @@ class Campaign(Shape):
     description: str | None
     search_type: SearchType
     status: CampaignStatus
-    created_at: datetime
-    updated_at: datetime
+    created_at: Instant
+    updated_at: Instant
 
 
 class Job(Shape):
@@ -56,11 +59,11 @@ class Job(Shape):
     cursor: int
     search_params: dict[str, Any] | None
     error: str | None
-    timeout_at: datetime | None
-    created_at: datetime
-    started_at: datetime | None
-    completed_at: datetime | None
-    updated_at: datetime
+    timeout_at: Instant | None
+    created_at: Instant
+    started_at: Instant | None
+    completed_at: Instant | None
+    updated_at: Instant
 
 
 class CreatorProfile(msgspec.Struct, rename="camel"):
@@ -127,7 +130,7 @@ class Result(Shape):
     id: UUID
     job_id: UUID
     creators: list[CreatorItem]
-    created_at: datetime
+    created_at: Instant
 
 
 class Message(Shape):
@@ -170,7 +173,8 @@ def csv_columns(columns: Sequence[str], order: str) -> dict[str, Any]:
             "type": "string",
             "description": f"UTF-8 CSV with a header row, then one row per creator, {order}. Columns: "
             + ", ".join(columns)
-            + ". Every cell is quoted; one a spreadsheet would read as a formula starts with an apostrophe.",
+            + ". Every data cell is quoted (the header row is not); one a spreadsheet would read as a formula starts"
+            + " with an apostrophe.",
         }
     }
     return {EXTRA_CONTENT: {200: {"text/csv": content}}}
