@@ -226,7 +226,7 @@ def parse_instant(value: str, field: str, *, end_of_day: bool = False) -> dateti
         if len(text) == 10:
             day = date.fromisoformat(text)
             return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC)
-        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        instant = datetime.fromisoformat(re.sub("[Zz]$", "+00:00", text))  # RFC 3339 allows a lowercase z
     except ValueError:
         raise InvalidInput(field, "must be an ISO 8601 date or date-time, such as 2026-01-31T12:00:00Z") from None
     return instant if instant.tzinfo is not None else instant.replace(tzinfo=UTC)

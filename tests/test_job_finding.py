@@ -181,5 +181,7 @@ def test_instants() -> None:
     assert parse_instant("2026-03-01", "x", end_of_day=True).date() == datetime(2026, 3, 1).date()
     assert parse_instant("2026-03-01T10:00:00", "x").tzinfo == UTC
     assert parse_instant("2026-03-01T10:00:00+02:00", "x").utcoffset() == timedelta(hours=2)
+    # RFC 3339 (format: date-time) lets T and Z be lowercase.
+    assert parse_instant("2026-03-01t10:00:00z", "x") == datetime(2026, 3, 1, 10, tzinfo=UTC)
     with pytest.raises(InvalidInput):
         parse_instant("03/01/2026", "x")

@@ -65,6 +65,9 @@ from service.validation import (
 )
 
 SortColumn = Literal["createdAt", "updatedAt", "processedResults", "progress"]
+INSTANT_NOTE = (
+    "An RFC 3339 date (a whole UTC day) or date-time; the server also takes a date-time without offset, as UTC"
+)
 # An ISO 8601 date or date-time (see parse_instant).
 INSTANT = {"anyOf": [{"format": "date"}, {"format": "date-time"}]}
 
@@ -148,11 +151,15 @@ class JobController(Controller):
         campaign_id: Annotated[UUID | None, QueryParameter(name="campaignId")] = None,
         created_from: Annotated[
             str | None,
-            QueryParameter(name="createdFrom", description="ISO 8601 date or date-time", schema_extra=INSTANT),
+            QueryParameter(
+                name="createdFrom", description=f"Created at or after this. {INSTANT_NOTE}", schema_extra=INSTANT
+            ),
         ] = None,
         created_to: Annotated[
             str | None,
-            QueryParameter(name="createdTo", description="ISO 8601 date or date-time, inclusive", schema_extra=INSTANT),
+            QueryParameter(
+                name="createdTo", description=f"Created at or before this. {INSTANT_NOTE}", schema_extra=INSTANT
+            ),
         ] = None,
         sort_by: Annotated[SortColumn, QueryParameter(name="sortBy")] = "createdAt",
         sort_order: Annotated[Literal["asc", "desc"], QueryParameter(name="sortOrder")] = "desc",
