@@ -22,6 +22,12 @@ async def listed_entries(client: Client, admin_auth: dict[str, str]) -> list[dic
     return [entry for entries in listing["configurations"].values() for entry in entries]
 
 
+async def stored_entry(client: Client, admin_auth: dict[str, str], path: str) -> dict[str, Any] | None:
+    """The stored entry of `category/key`, if any (other tests may store the defaults)."""
+    found = [e for e in await listed_entries(client, admin_auth) if f"{e['category']}/{e['key']}" == path]
+    return found[0] if found else None
+
+
 def config_path() -> tuple[str, str]:
     """A key of this test's own, so that tests never share an entry."""
     return "test_settings", f"key_{uuid.uuid4().hex[:12]}"
@@ -90,11 +96,11 @@ async def test_values_of_every_type_are_stored_as_text(
 async def test_bad_entries_are_400_and_store_nothing(
     client: Client, admin_auth: dict[str, str], path: str, body: dict[str, Any], field: str
 ) -> None:
+    before = await stored_entry(client, admin_auth, path)
     response = await client.put(f"/api/admin/config/{path}", json=body, headers=admin_auth)
     assert response.status_code == 400
     assert field in response.json()["error"]
-    listed = await listed_entries(client, admin_auth)
-    assert not [e for e in listed if f"{e['category']}/{e['key']}" == path]
+    assert await stored_entry(client, admin_auth, path) == before
 
 
 async def signed_up(pool: asyncpg.Pool, email_status: str | None) -> str:
@@ -201,6 +207,7 @@ async def test_values_outside_a_keys_bounds_are_400_and_store_nothing(
     client: Client, admin_auth: dict[str, str], key: str, value: Any
 ) -> None:
     value_type = "duration" if key.startswith("timeouts") else "number"
+    before = await stored_entry(client, admin_auth, key)
     response = await client.put(
         f"/api/admin/config/{key}", json={"value": value, "valueType": value_type}, headers=admin_auth
     )
@@ -215,5 +222,4 @@ async def test_values_outside_a_keys_bounds_are_400_and_store_nothing(
         headers=admin_auth,
     )
     assert old_page.status_code == 400, "the old admin page's route checks the same bounds"
-    listed = await listed_entries(client, admin_auth)
-    assert not [e for e in listed if f"{e['category']}/{e['key']}" == key]
+    assert await stored_entry(client, admin_auth, key) == before
