@@ -37,7 +37,9 @@ from litestar.routes import HTTPRoute
 from litestar.typing import FieldDefinition
 from litestar.utils.signature import ParsedSignature
 
+from service.auth import SAFE_METHODS
 from service.errors import ErrorBody
+from service.validation import BODY_METHODS
 
 BEARER_SCHEME: Final = "BearerToken"
 ITEM_SCHEMA: Final = "x-itemSchema"
@@ -160,9 +162,6 @@ def _add_extra_content(app: Litestar, document: dict[str, Any]) -> None:
             operation["responses"][str(status)]["content"].update(content)
 
 
-_CHANGES = ("post", "put", "patch", "delete")
-# Every POST, PUT and PATCH body is read before its handler (refuse_unstorable_text); a DELETE body never is.
-_READ_BODY = ("post", "put", "patch")
 _ERROR_CONTENT = {"application/json": {"schema": {"$ref": _SCHEMAS_REF.format(name=ErrorBody.__name__)}}}
 _FORBIDDEN = (
     "Not allowed: a change authenticated by the session cookie whose Origin (else Referer) is not one of "
@@ -186,12 +185,12 @@ def _document_refused_changes(document: dict[str, Any]) -> None:
     for path, item in document["paths"].items():
         if not path.startswith("/api/"):
             continue
-        for method in _CHANGES:
-            if (operation := item.get(method)) is None:
+        for method, operation in item.items():
+            if method.upper() in SAFE_METHODS:
                 continue
             responses = operation["responses"]
             responses["403"] = {"description": _FORBIDDEN, "content": deepcopy(_ERROR_CONTENT)}
-            if method in _READ_BODY:
+            if method.upper() in BODY_METHODS:  # a DELETE body is never read
                 responses.setdefault("413", {"description": _TOO_LARGE, "content": deepcopy(_ERROR_CONTENT)})
             operation["responses"] = dict(sorted(responses.items()))
 

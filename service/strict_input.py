@@ -10,7 +10,7 @@ left to Litestar, which answers them itself.
 """
 
 import re
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 from litestar import Request
@@ -36,7 +36,7 @@ def _body_struct(handler: HTTPRouteHandler) -> type[msgspec.Struct] | None:
     return body_type
 
 
-def _non_text_query_names(handler: HTTPRouteHandler) -> set[str]:
+def _non_text_query_names(handler: HTTPRouteHandler) -> frozenset[str]:
     """Query parameters (of the handler or its dependencies) whose values are not free text."""
     signatures = [
         handler.parsed_fn_signature,
@@ -49,15 +49,31 @@ def _non_text_query_names(handler: HTTPRouteHandler) -> set[str]:
             inner = [t.annotation for t in field.inner_types if not t.is_none_type]
             if str not in inner:
                 names.add(kwarg.name or kwarg.query or name)
-    return names
+    return frozenset(names)
+
+
+class _HandlerInput(NamedTuple):
+    body_type: type[msgspec.Struct] | None
+    non_text_query_names: frozenset[str]
+
+
+# What a handler takes depends on its signature only: worked out once per handler, not per request,
+# and kept in the handler's own `opt` (Litestar's place for data about a handler).
+_INPUT_KEY = "strict_input"
+
+
+def _input_of(handler: HTTPRouteHandler) -> _HandlerInput:
+    found: _HandlerInput | None = handler.opt.get(_INPUT_KEY)
+    if found is None:
+        found = handler.opt[_INPUT_KEY] = _HandlerInput(_body_struct(handler), _non_text_query_names(handler))
+    return found
 
 
 async def refuse_loose_input(request: Request[Any, Any, Any]) -> None:
-    handler = request.route_handler
-    for name in _non_text_query_names(handler):
+    body_type, non_text_query_names = _input_of(request.route_handler)
+    for name in non_text_query_names:
         if "null" in request.query_params.getall(name, []):
             raise _invalid(name, "must be left out rather than null")
-    body_type = _body_struct(handler)
     if body_type is None:
         return
     try:

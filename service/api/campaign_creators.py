@@ -14,10 +14,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.response import Stream
 
-from service.api.jobs import Hashtag
 from service.api.shapes import (
     CreatorProfileItem,
+    HasEmail,
+    Hashtag,
     Instant,
+    MaxFollowers,
+    MinFollowers,
     ResourceId,
     Shape,
     VideoItem,
@@ -166,9 +169,9 @@ SortParameter = Annotated[CampaignCreatorSort, QueryParameter(description="Highe
 
 async def provide_filters(
     platform: Annotated[PlatformSlug | None, QueryParameter(description="Only this platform")] = None,
-    min_followers: Annotated[int | None, QueryParameter(name="minFollowers", ge=0)] = None,
-    max_followers: Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)] = None,
-    has_email: Annotated[bool | None, QueryParameter(name="hasEmail")] = None,
+    min_followers: MinFollowers = None,
+    max_followers: MaxFollowers = None,
+    has_email: HasEmail = None,
     hashtag: Hashtag = None,
     status: Annotated[CreatorStatus | None, QueryParameter(description="Only creators in this status")] = None,
     q: Annotated[

@@ -26,7 +26,11 @@ from service.api.job_shapes import (
     JobStats,
 )
 from service.api.shapes import (
+    HasEmail,
+    Hashtag,
     Job,
+    MaxFollowers,
+    MinFollowers,
     PageNumber,
     PageSize,
     ResourceId,
@@ -53,8 +57,6 @@ from service.pagination import (
     page_count,
 )
 from service.validation import (
-    HASHTAG_MAX,
-    HASHTAG_RULE,
     KEYWORD_MAX_LENGTH,
     NOT_BLANK,
     clean_text,
@@ -72,12 +74,6 @@ INSTANT_NOTE = (
 INSTANT = {"anyOf": [{"format": "date"}, {"format": "date-time"}]}
 
 
-MinFollowers = Annotated[int | None, QueryParameter(name="minFollowers", ge=0)]
-MaxFollowers = Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)]
-HasEmail = Annotated[bool | None, QueryParameter(name="hasEmail")]
-Hashtag = Annotated[
-    str | None, QueryParameter(max_length=HASHTAG_MAX, pattern=HASHTAG_RULE, description="With or without #")
-]
 CreatorSort = Annotated[
     CreatorOrder, QueryParameter(description="Highest first (with a cursor: the order the cursor was made for)")
 ]

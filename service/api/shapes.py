@@ -18,11 +18,19 @@ from litestar.params import PathParameter, QueryParameter
 from service.enumerations import CampaignStatus, JobStatus, Platform, SearchType
 from service.errors import ErrorBody
 from service.openapi_document import EXTRA_CONTENT, document_also
+from service.validation import HASHTAG_MAX, HASHTAG_RULE
 
 # A moment as the API writes it: RFC 3339 with its offset (PostgreSQL's timestamptz), `format: date-time`.
 Instant = Annotated[datetime, msgspec.Meta(tz=True)]
 
 ResourceId = Annotated[str, PathParameter(format="uuid", description="A UUID (anything else: 400)")]
+# The creator filters of a job's and a campaign's creators (page and CSV).
+MinFollowers = Annotated[int | None, QueryParameter(name="minFollowers", ge=0)]
+MaxFollowers = Annotated[int | None, QueryParameter(name="maxFollowers", ge=0)]
+HasEmail = Annotated[bool | None, QueryParameter(name="hasEmail")]
+Hashtag = Annotated[
+    str | None, QueryParameter(max_length=HASHTAG_MAX, pattern=HASHTAG_RULE, description="With or without #")
+]
 PageNumber = Annotated[int, QueryParameter(ge=1, le=1_000_000, description="Offset page, from 1")]
 PageSize = Annotated[int, QueryParameter(ge=1, le=100, description="Items per page (1-100)")]
 
